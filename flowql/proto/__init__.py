@@ -1,0 +1,1 @@
+"""The wire format: flowql.proto and the code generated from it (scripts/generate_proto.py)."""
