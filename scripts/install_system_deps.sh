@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs when they are missing:
-# graphviz (the `dot` binary behind Flow.plot).
+# graphviz (the `dot` binary behind Flow.plot), and chromium + chromium-driver (the headless
+# browser and its WebDriver that the browser tests in tests/e2e/ drive through Selenium).
 set -euo pipefail
 
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
