@@ -27,7 +27,7 @@ from flowql._exceptions import (
 from flowql.documents import Document, DocumentArray
 
 if TYPE_CHECKING:
-    pass  # the lazily imported names are listed here as their packages land
+    from flowql.executors import Executor, requests
 
 __version__ = "0.1.0"
 

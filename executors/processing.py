@@ -1,0 +1,203 @@
+"""`RequestProcessor`: what an executor worker does with one DataRequest, independent of gRPC.
+
+- endpoint -> handler (its own, else the default, else pass the request through with its document
+  bytes untouched, never decoded);
+- documents decoded once, into the handler's declared input type;
+- return value: None -> the (mutated) input docs; documents -> they replace the input; a dict ->
+  `parameters['__results__'][<name>]` (`<name>/<shard_id>` when sharded);
+- one Route appended per request; a handler exception becomes the request's error status;
+- generator handlers: all yielded docs at once through `process`, one response each through `stream`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from docarray import BaseDoc, DocList
+
+from flowql.codec import decode_docs, encode_docs
+from flowql.executors.handlers import Handler, HandlerTable
+from flowql.executors.sync_runner import SyncCallRunner
+from flowql.proto.flowql_pb2 import DataRequest, EndpointInfo, EndpointsInfo
+from flowql.request import RESULTS_KEY, add_route, get_parameters, set_error, set_parameters
+
+__all__ = ["RequestProcessor"]
+
+_DONE = object()  # what `next(generator, _DONE)` returns when a sync generator is exhausted
+
+
+class RequestProcessor:
+    """Serves DataRequests with one Executor's handlers; one instance per worker."""
+
+    def __init__(
+        self,
+        table: HandlerTable,
+        *,
+        name: str,
+        shard_id: int = 0,
+        shards: int = 1,
+        replica_id: int = 0,
+        runner: SyncCallRunner | None = None,
+    ) -> None:
+        self.table = table
+        self.name = name
+        self.shard_id = shard_id
+        self.replica_id = replica_id
+        self.address = ""
+        self._results_key = f"{name}/{shard_id}" if shards > 1 else name
+        self._runner = runner or SyncCallRunner()
+        self._endpoints_info: EndpointsInfo | None = None
+
+    async def process(self, request: DataRequest) -> DataRequest:
+        """Handle `request` in place and return it (with its route, result or error status)."""
+        start = time.time_ns()
+        handler = self.table.lookup(request.header.exec_endpoint)
+        if handler is not None:
+            try:
+                await self._handle(handler, request)
+            except Exception as exc:
+                set_error(request, self.name, exc)
+        if request.branches:
+            # The branches served this hop's merge; nothing downstream reads them.
+            del request.branches[:]
+        add_route(request, self.name, start, shard=self.shard_id, replica=self.replica_id, address=self.address)
+        return request
+
+    async def stream(self, request: DataRequest) -> AsyncIterator[DataRequest]:
+        """One response per document a generator handler yields, each sent as soon as it is yielded;
+        a failure ends the stream with an error response. Other endpoints: one response, as `process`."""
+        handler = self.table.lookup(request.header.exec_endpoint)
+        if handler is None or not handler.streaming:
+            yield await self.process(request)
+            return
+        start = time.time_ns()
+        index = 0
+        try:
+            docs = decode_docs(request.docs, handler.input_type)
+            arguments = self._arguments(handler, request, docs)
+            async for item in self._iterate(handler, arguments, docs):
+                yield self._stream_item(request, encode_docs([item]), index, start)
+                index += 1
+        except Exception as exc:
+            failed = self._stream_item(request, b"", index, start)
+            set_error(failed, self.name, exc)
+            yield failed
+
+    def endpoints_info(self) -> EndpointsInfo:
+        """The declared endpoints with their document schemas (built once)."""
+        if self._endpoints_info is None:
+            info = EndpointsInfo(executor=self.name, has_default=self.table.default is not None)
+            for endpoint, handler in self.table.endpoints().items():
+                info.endpoints.append(_endpoint_info(endpoint, handler))
+            self._endpoints_info = info
+        return self._endpoints_info
+
+    def close(self) -> None:
+        self._runner.shutdown()
+
+    async def _handle(self, handler: Handler, request: DataRequest) -> None:
+        docs = decode_docs(request.docs, handler.input_type)
+        arguments = self._arguments(handler, request, docs)
+        if handler.streaming:
+            request.docs = encode_docs([item async for item in self._iterate(handler, arguments, docs)])
+            return
+        if handler.mode == "async":
+            result = await handler.function(**arguments)
+        else:
+            result = await self._runner.run(_call_with, handler.function, arguments)
+        if result is None:
+            request.docs = encode_docs(docs)
+        elif isinstance(result, dict):
+            # Docs stay the (possibly mutated) input; the dict is collected per executor (and shard).
+            request.docs = encode_docs(docs)
+            parameters = get_parameters(request)
+            parameters.setdefault(RESULTS_KEY, {})[self._results_key] = result
+            set_parameters(request, parameters)
+        else:
+            request.docs = encode_docs(_as_documents(result, handler))
+
+    def _arguments(self, handler: Handler, request: DataRequest, docs: DocList[Any]) -> dict[str, Any]:
+        arguments: dict[str, Any] = {}
+        if handler.wants("docs"):
+            arguments["docs"] = docs
+        if handler.wants("parameters"):
+            arguments["parameters"] = get_parameters(request)
+        if handler.wants("docs_matrix") or handler.wants("docs_map"):
+            matrix: list[DocList[Any]] | None = None
+            docs_map: dict[str, DocList[Any]] | None = None
+            if request.branches:
+                matrix = [decode_docs(branch.docs, handler.input_type) for branch in request.branches]
+                docs_map = {
+                    branch.executor: branch_docs for branch, branch_docs in zip(request.branches, matrix, strict=True)
+                }
+            arguments["docs_matrix"] = matrix
+            arguments["docs_map"] = docs_map
+        return arguments
+
+    async def _iterate(self, handler: Handler, arguments: dict[str, Any], docs: DocList[Any]) -> AsyncIterator[Any]:
+        if not handler.per_doc:
+            async for item in self._generate(handler, arguments):
+                yield item
+            return
+        for doc in docs:
+            async for item in self._generate(handler, {**arguments, "doc": doc} if handler.wants("doc") else arguments):
+                yield item
+
+    async def _generate(self, handler: Handler, arguments: dict[str, Any]) -> AsyncIterator[Any]:
+        if handler.mode == "async_gen":
+            async for item in handler.function(**arguments):
+                yield _checked_item(item, handler)
+            return
+        # A sync generator's body runs on the handler thread, one `next` at a time.
+        generator = handler.function(**arguments)
+        try:
+            while (item := await self._runner.run(next, generator, _DONE)) is not _DONE:
+                yield _checked_item(item, handler)
+        finally:
+            self._runner.submit(generator.close)
+
+    def _stream_item(self, request: DataRequest, docs: bytes, index: int, start: int) -> DataRequest:
+        item = DataRequest(docs=docs, parameters=request.parameters, stream_index=index)
+        item.header.CopyFrom(request.header)
+        item.routes.extend(request.routes)
+        add_route(item, self.name, start, shard=self.shard_id, replica=self.replica_id, address=self.address)
+        return item
+
+
+def _call_with(function: Any, arguments: dict[str, Any]) -> Any:
+    return function(**arguments)
+
+
+def _checked_item(item: Any, handler: Handler) -> BaseDoc:
+    if not isinstance(item, BaseDoc):
+        raise TypeError(f"{handler.method_name} yielded {type(item).__name__}; a generator handler yields documents")
+    return item
+
+
+def _as_documents(result: Any, handler: Handler) -> Sequence[BaseDoc]:
+    if isinstance(result, BaseDoc):
+        return [result]
+    if isinstance(result, list | tuple | DocList) and all(isinstance(doc, BaseDoc) for doc in result):
+        return result
+    raise TypeError(
+        f"{handler.method_name} returned {type(result).__name__}; return None, documents (a DocList) or a dict"
+    )
+
+
+def _endpoint_info(endpoint: str, handler: Handler) -> EndpointInfo:
+    return EndpointInfo(
+        endpoint=endpoint,
+        input_schema_name=handler.input_type.__name__,
+        input_schema=_json_schema(handler.input_type),
+        output_schema_name=handler.output_type.__name__,
+        output_schema=_json_schema(handler.output_type),
+        streaming=handler.streaming,
+        description=handler.description,
+    )
+
+
+def _json_schema(doc_type: type[BaseDoc]) -> str:
+    return json.dumps(doc_type.model_json_schema())
