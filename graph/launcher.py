@@ -1,0 +1,233 @@
+"""`FlowLauncher`: starts a Flow's processes, waits until they serve, and stops them in order.
+
+Start: every executor process at once (each binds a free port and prints it on its ready line),
+then the topology document with those addresses, then the gateway. Stop: the gateway first, so no
+new request reaches an executor that is going away, then all executors together, each given its
+grace period before it is killed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+from flowql._exceptions import RuntimeFailedToStart
+from flowql.graph.child_process import ChildEvent, ChildEventKind, ChildProcess
+from flowql.graph.health import wait_gateway_serving
+from flowql.graph.plan import FlowPlan
+from flowql.graph.uses import resolve_uses
+from flowql.graph.workers import worker_settings
+from flowql.topology import Topology
+
+__all__ = ["FlowLauncher", "RunningFlow"]
+
+_GATEWAY_GRACE_S = 5.0
+_STOP_MARGIN_S = 1.0
+
+
+@dataclass(frozen=True)
+class RunningFlow:
+    """What a started Flow serves: the gateway's URLs, executor addresses, and how long start-up took."""
+
+    gateway_urls: list[str]
+    topology: Topology
+    startup_seconds: float
+
+
+class FlowLauncher:
+    """Runs one FlowPlan as local processes; `start()` then `stop()`, as often as needed."""
+
+    def __init__(self, plan: FlowPlan) -> None:
+        self._plan = plan
+        self._executors: list[ChildProcess] = []
+        self._gateway: ChildProcess | None = None
+        self._workdir: Path | None = None
+        # A safety net for a Flow that is never stopped: kill what is left when it is collected or at exit.
+        self._children: list[ChildProcess] = []
+        self._finalizer = weakref.finalize(self, _kill_all, self._children)
+
+    @property
+    def pids(self) -> dict[str, list[int]]:
+        """Process ids by executor name (and "gateway"), for checks that nothing is left behind."""
+        found: dict[str, list[int]] = {}
+        for child in self._children:
+            found.setdefault(child.name, []).append(child.pid)
+        return found
+
+    def start(self) -> RunningFlow:
+        started = time.monotonic()
+        try:
+            return self._start(started)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, started: float) -> RunningFlow:
+        plan = self._plan
+        self._workdir = Path(tempfile.mkdtemp(prefix="flowql-flow-"))
+        events: queue.Queue[ChildEvent] = queue.Queue()
+        layout: dict[str, list[list[ChildProcess]]] = {}
+        for spec in plan.executors:
+            if spec.external:
+                continue
+            uses = resolve_uses(spec.uses, self._workdir, spec.name)
+            env = self._child_env(spec.env)
+            timeout = _seconds(spec.timeout_ready if spec.timeout_ready is not None else plan.settings.timeout_ready)
+            layout[spec.name] = []
+            for shard in worker_settings(spec, uses):
+                row = []
+                for settings in shard:
+                    child = ChildProcess(
+                        spec.name,
+                        [sys.executable, "-m", "flowql", "executor", *settings.to_argv()],
+                        env=env,
+                        ready_prefix=f"flowql executor {spec.name} serving on ",
+                        failure_prefix=f"flowql executor {spec.name} failed: ",
+                        events=events,
+                        timeout=timeout,
+                    )
+                    self._children.append(child)
+                    child.start()
+                    row.append(child)
+                layout[spec.name].append(row)
+        self._executors = [child for rows in layout.values() for row in rows for child in row]
+        _await_ready(self._executors, self._executors, events)
+
+        addresses = {name: [[_address_of(child) for child in row] for row in rows] for name, rows in layout.items()}
+        topology = plan.topology(addresses)
+        topology_path = self._workdir / "topology.json"
+        topology.save(topology_path)
+
+        gateway_settings = dataclasses.replace(plan.settings.gateway, topology=str(topology_path))
+        gateway_name = gateway_settings.name
+        self._gateway = ChildProcess(
+            gateway_name,
+            [sys.executable, "-m", "flowql", "gateway", *gateway_settings.to_argv()],
+            env=self._child_env({}),
+            ready_prefix=f"flowql gateway {gateway_name} serving on ",
+            failure_prefix=f"flowql gateway {gateway_name} failed: ",
+            events=events,
+            timeout=_seconds(plan.settings.timeout_ready),
+        )
+        self._children.append(self._gateway)
+        self._gateway.start()
+        _await_ready([self._gateway], [*self._executors, self._gateway], events)
+        assert self._gateway.ready_line is not None
+        urls = self._gateway.ready_line.split(" serving on ", 1)[1].split()
+        grpc_urls = [url for url in urls if url.startswith("grpc://")]
+        if grpc_urls:
+            try:
+                wait_gateway_serving(grpc_urls[0].removeprefix("grpc://"), timeout=10.0)
+            except TimeoutError as exc:
+                raise RuntimeFailedToStart(gateway_name, str(exc)) from None
+        return RunningFlow(gateway_urls=urls, topology=topology, startup_seconds=time.monotonic() - started)
+
+    def _child_env(self, own: dict[str, str]) -> dict[str, str]:
+        env = dict(os.environ)
+        # A child must import what this process imports (the user's script folder, a test's root).
+        extra = _import_paths()
+        if extra:
+            env["PYTHONPATH"] = os.pathsep.join([*extra, *filter(None, [env.get("PYTHONPATH")])])
+        # Executors' prints should show up as they happen, not when the process exits.
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        env.update(self._plan.settings.env)
+        env.update(own)
+        return env
+
+    def dead(self) -> list[str]:
+        """Names of processes of the running Flow that have exited."""
+        return [child.name for child in self._children if child.returncode() is not None]
+
+    def stop(self) -> None:
+        """Stop the gateway, then the executors; kill whatever outlives its grace period. Safe to call twice."""
+        if self._gateway is not None:
+            self._gateway.terminate()
+            self._gateway.wait_or_kill(time.monotonic() + _GATEWAY_GRACE_S)
+        grace = {spec.name: spec.grace for spec in self._plan.executors}
+        for child in self._executors:
+            child.terminate()
+        now = time.monotonic()
+        for child in self._executors:
+            child.wait_or_kill(now + grace.get(child.name, 5.0) + _STOP_MARGIN_S)
+        # Anything started but not listed above (a failed start half-way) is killed outright.
+        for child in self._children:
+            child.kill()
+        self._children.clear()
+        self._executors = []
+        self._gateway = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+
+def _await_ready(
+    pending_children: list[ChildProcess], watched: list[ChildProcess], events: queue.Queue[ChildEvent]
+) -> None:
+    """Return once every child in `pending_children` printed its ready line.
+
+    Raises RuntimeFailedToStart as soon as any watched child prints its failure line or exits,
+    or when a child's timeout passes. Process exit is also polled, in case a grandchild keeps the
+    output pipe open after the child died.
+    """
+    pending = set(pending_children)
+    watching = set(watched)
+    deadlines = {child: (time.monotonic() + child.timeout if child.timeout is not None else None) for child in pending}
+    while pending:
+        now = time.monotonic()
+        limits = [deadline - now for child, deadline in deadlines.items() if child in pending and deadline is not None]
+        if limits and min(limits) <= 0:
+            late = next(c for c, d in deadlines.items() if c in pending and d is not None and d <= now)
+            raise RuntimeFailedToStart(late.name, f"not ready after {late.timeout:.1f} s (timeout_ready)")
+        try:
+            event = events.get(timeout=min([0.25, *limits]))
+        except queue.Empty:
+            for child in watching:
+                if child.returncode() is not None:
+                    raise RuntimeFailedToStart(child.name, child.failure_reason()) from None
+            continue
+        if event.child not in watching:
+            continue
+        if event.kind is ChildEventKind.READY:
+            pending.discard(event.child)
+        else:
+            raise RuntimeFailedToStart(event.child.name, event.child.failure_reason())
+
+
+def _address_of(child: ChildProcess) -> str:
+    assert child.ready_line is not None
+    address = child.ready_line.rsplit(" ", 1)[-1]
+    host, _, port = address.rpartition(":")
+    # A worker bound to every interface is reached on loopback.
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        host = "127.0.0.1"
+    return f"{host}:{port}"
+
+
+def _import_paths() -> list[str]:
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    paths = []
+    for entry in sys.path:
+        path = os.path.realpath(entry or os.getcwd())
+        # The interpreter's own folders (stdlib, site-packages) are on the child's path already.
+        if any(path == prefix or path.startswith(prefix + os.sep) for prefix in prefixes):
+            continue
+        if os.path.isdir(path) and path not in paths:
+            paths.append(path)
+    return paths
+
+
+def _seconds(milliseconds: int) -> float | None:
+    return None if milliseconds < 0 else milliseconds / 1000.0
+
+
+def _kill_all(children: list[ChildProcess]) -> None:
+    for child in list(children):
+        child.kill()

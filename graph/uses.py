@@ -1,0 +1,131 @@
+"""Turning a spec's `uses=` into the worker's `--uses` argument.
+
+A worker is a fresh `python -m flowql executor` process: it can import modules but it must never
+re-run the user's script. So a class it could import travels by reference (`module:Class`), and a
+class it could not (defined in `__main__`, or inside a function) travels by value: cloudpickled to
+a file, passed as `pickle:<path>`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import yaml
+
+from flowql._exceptions import ConfigurationError
+
+__all__ = ["WorkerUses", "resolve_uses", "uses_for_yaml", "class_reference"]
+
+DEFAULT_EXECUTOR = "flowql.executors:Executor"
+_YAML_SUFFIXES = (".yml", ".yaml")
+_DICT_KEYS = {"jtype", "with", "metas", "requests", "py_modules"}
+
+
+@dataclass
+class WorkerUses:
+    """The worker's `--uses` value, plus settings a `uses` dict carried that must go on separate flags."""
+
+    uses: str
+    uses_with: dict[str, Any] = field(default_factory=dict)
+    uses_metas: dict[str, Any] = field(default_factory=dict)
+    uses_requests: dict[str, str] = field(default_factory=dict)
+    py_modules: list[str] = field(default_factory=list)
+
+
+def class_reference(cls: type) -> str | None:
+    """`module:Qualname` when a fresh process can import `cls` by that name, else None."""
+    module_name = getattr(cls, "__module__", "")
+    qualname = getattr(cls, "__qualname__", "")
+    if module_name == "__main__" or "<locals>" in qualname or not module_name:
+        return None
+    module = sys.modules.get(module_name)
+    if module is None or not getattr(module, "__file__", None):
+        return None
+    target: Any = module
+    for part in qualname.split("."):
+        target = getattr(target, part, None)
+    return f"{module_name}:{qualname}" if target is cls else None
+
+
+def _registered(name: str) -> type | None:
+    """The Executor subclass this process defined under `name`, if any."""
+    try:
+        executors = importlib.import_module("flowql.executors")
+    except ImportError:  # pragma: no cover - the executors package is part of flowql
+        return None
+    found = executors.Executor.registered(name)
+    return found if isinstance(found, type) else None
+
+
+def _ship_class(cls: type, workdir: Path, name: str) -> str:
+    reference = class_reference(cls)
+    if reference is not None:
+        return reference
+    path = workdir / f"{name}.executor.pickle"
+    try:
+        # cloudpickle serialises classes of __main__ and local classes by value, methods and all.
+        path.write_bytes(cloudpickle.dumps(cls))
+    except Exception as exc:
+        message = f"executor {name!r}: cannot ship class {cls.__qualname__} to its process: {exc}"
+        raise ConfigurationError(message) from exc
+    return f"pickle:{path}"
+
+
+def _is_plain_name(text: str) -> bool:
+    return text.isidentifier()
+
+
+def resolve_uses(uses: Any, workdir: Path, name: str) -> WorkerUses:
+    """The worker's view of `uses` for executor `name`; class files are written under `workdir`."""
+    if uses is None:
+        return WorkerUses(DEFAULT_EXECUTOR)
+    if isinstance(uses, type):
+        return WorkerUses(_ship_class(uses, workdir, name))
+    if isinstance(uses, dict):
+        return _resolve_dict(uses, workdir, name)
+    if isinstance(uses, str):
+        if _is_plain_name(uses):
+            # A class name this process knows (maybe from the user's own script) goes by class.
+            cls = _registered(uses)
+            if cls is not None:
+                return WorkerUses(_ship_class(cls, workdir, name))
+            return WorkerUses(uses)
+        if uses.endswith(_YAML_SUFFIXES) and "\n" not in uses and os.path.exists(uses):
+            return WorkerUses(os.path.abspath(uses))
+        return WorkerUses(uses)
+    raise ConfigurationError(f"executor {name!r}: cannot run uses={uses!r}")
+
+
+def _resolve_dict(uses: dict[str, Any], workdir: Path, name: str) -> WorkerUses:
+    unknown = set(uses) - _DICT_KEYS
+    if unknown:
+        known = sorted(_DICT_KEYS)
+        raise ConfigurationError(f"executor {name!r}: unknown key(s) {sorted(unknown)} in uses=; known: {known}")
+    jtype = uses.get("jtype")
+    if not isinstance(jtype, str) or not jtype:
+        raise ConfigurationError(f"executor {name!r}: a uses= dict needs 'jtype': the Executor class name")
+    cls = _registered(jtype) if _is_plain_name(jtype) else None
+    if cls is None:
+        # The worker reads the same shape as inline YAML.
+        return WorkerUses(yaml.safe_dump(uses, sort_keys=False))
+    modules = uses.get("py_modules") or []
+    return WorkerUses(
+        _ship_class(cls, workdir, name),
+        uses_with=dict(uses.get("with") or {}),
+        uses_metas=dict(uses.get("metas") or {}),
+        uses_requests=dict(uses.get("requests") or {}),
+        py_modules=[modules] if isinstance(modules, str) else list(modules),
+    )
+
+
+def uses_for_yaml(uses: Any) -> Any:
+    """`uses` as a Flow YAML can hold it: classes by `module:Class`, or by class name when defined in a script."""
+    if isinstance(uses, type):
+        return class_reference(uses) or uses.__name__
+    return uses
