@@ -1,0 +1,327 @@
+"""`GatewayStreamer`: walks each request through the executor graph and returns the result.
+
+>>> streamer = GatewayStreamer(Topology.load("topology.json"), GatewaySettings())
+>>> async with streamer:
+...     response = await streamer.process(new_request("/index", docs=encode_docs(docs)))
+
+The walk (issue 3, "Routing"): from the gateway to the end executors; an executor with several
+`needs` waits for all its branches and gets them merged by id (concatenated with `no_reduce`),
+each branch kept in `request.branches`; floating executors get the request but nobody waits for
+them; `target_executor` (a regex, `re.match` on the name) skips the executors it does not match;
+the first executor error stops the request and comes back in its status, naming the executor.
+Documents travel as bytes: a straight chain forwards them untouched, and only joins, ALL-polled
+shards and `when` conditions parse them (see `docs_merge` and `when_filter`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Sequence
+from types import TracebackType
+
+from flowql._exceptions import BadRequestError, FlowQLError, ServiceUnavailable
+from flowql.proto.flowql_pb2 import DataRequest, EndpointsInfo, Status
+from flowql.request import add_route
+from flowql.topology import GATEWAY, Topology
+
+from .background import BackgroundTasks
+from .discovery import EndpointSpec, ExecutorDescription, HealthState, merge_endpoints
+from .executor_hop import ExecutorHop
+from .grpc_transport import GrpcTransport
+from .request_merge import first_error, join_branches, merge_requests
+from .routing_plan import PlannedNode, RoutingPlan, build_plan
+from .rpc_errors import error_response
+from .settings import GatewaySettings
+from .transport import ExecutorTransport, TransportFactory
+
+__all__ = ["GatewayStreamer"]
+
+logger = logging.getLogger("flowql.gateway")
+
+_MAX_CACHED_PATTERNS = 256
+
+
+class GatewayStreamer:
+    """Routes DataRequests through the topology's executors. Errors come back in the response's
+    status (naming the executor), never as exceptions."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        settings: GatewaySettings,
+        transport_factory: TransportFactory | None = None,
+        *,
+        discovery_timeout: float = 5.0,
+    ) -> None:
+        self.topology = topology
+        self.settings = settings
+        self._plan = build_plan(topology)
+        self._background = BackgroundTasks(logger)
+        factory = transport_factory or self._grpc_transport
+        self._hops = {
+            node.name: ExecutorHop(
+                node,
+                [factory(node.name, index, replicas) for index, replicas in enumerate(node.shards)],
+                self._background,
+            )
+            for node in topology.nodes
+        }
+        self._discovery_timeout = discovery_timeout
+        self._infos: dict[str, EndpointsInfo] = {}
+        self._specs: list[EndpointSpec] | None = None
+        self._health: dict[str, HealthState] = {}
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._closed = False
+
+    def _grpc_transport(self, executor: str, shard: int, addresses: Sequence[str]) -> ExecutorTransport:
+        return GrpcTransport(
+            executor,
+            addresses,
+            retries=self.settings.retries,
+            timeout_send_ms=self.settings.timeout_send_ms,
+            compression=self.settings.compression,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Ask every executor for its endpoints and health (unreachable ones are asked again later)."""
+        await self._discover()
+        await self.check_health()
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Let floating work finish (up to `grace` seconds), then close every connection."""
+        self._closed = True
+        await self._background.aclose(grace)
+        transports = [transport for hop in self._hops.values() for transport in hop.shards]
+        await asyncio.gather(*(transport.aclose() for transport in transports), return_exceptions=True)
+
+    async def __aenter__(self) -> GatewayStreamer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # -- requests --------------------------------------------------------------------------------
+
+    async def process(self, request: DataRequest) -> DataRequest:
+        """Walk `request` through the graph; the response carries the result or the error."""
+        add_route(request, GATEWAY, time.time_ns())
+        if self._closed:
+            return error_response(request, GATEWAY, ServiceUnavailable("the gateway is shutting down"))
+        try:
+            pattern = self._target_pattern(request.header.target_executor)
+            response = await self._walk(self._plan, request, pattern)
+        except FlowQLError as exc:
+            return error_response(request, GATEWAY, exc)
+        except Exception as exc:  # a routing bug must still answer the caller, and say so
+            logger.exception("routing request %s failed", request.header.request_id)
+            return error_response(request, GATEWAY, exc)
+        if response.routes and response.routes[0].executor == GATEWAY:
+            response.routes[0].end_time_ns = time.time_ns()
+        return response
+
+    async def stream(self, request: DataRequest) -> AsyncIterator[DataRequest]:
+        """For an endpoint an executor serves with a generator: one response per yielded document,
+        as it is produced. Executors before it run first; executors after it are not called for
+        streamed items. Other endpoints yield the one `process` response."""
+        try:
+            pattern = self._target_pattern(request.header.target_executor)
+        except FlowQLError as exc:
+            yield error_response(request, GATEWAY, exc)
+            return
+        streaming = await self._streaming_executor(request.header.exec_endpoint, pattern)
+        if streaming is None:
+            yield await self.process(request)
+            return
+        add_route(request, GATEWAY, time.time_ns())
+        if streaming.upstreams != (GATEWAY,):
+            request = await self._walk(self._plan.until(streaming.upstreams), request, pattern)
+            if request.status.code == Status.ERROR:
+                yield request
+                return
+        async for response in self._hops[streaming.name].stream(request):
+            yield response
+
+    def _target_pattern(self, target: str) -> re.Pattern[str] | None:
+        if not target:
+            return None
+        pattern = self._patterns.get(target)
+        if pattern is None:
+            try:
+                pattern = re.compile(target)
+            except re.error as exc:
+                raise BadRequestError(f"target_executor {target!r} is not a valid regular expression: {exc}") from exc
+            if len(self._patterns) >= _MAX_CACHED_PATTERNS:
+                self._patterns.clear()
+            self._patterns[target] = pattern
+        return pattern
+
+    async def _walk(self, plan: RoutingPlan, request: DataRequest, pattern: re.Pattern[str] | None) -> DataRequest:
+        if plan.chain is not None:
+            # The common case: no task per hop, and the document bytes are handed on as they are.
+            for name in plan.chain:
+                if pattern is not None and pattern.match(name) is None:
+                    continue
+                request = await self._hops[name].send(request)
+                if request.status.code == Status.ERROR:
+                    return request
+            return request
+        if not plan.nodes:
+            return request
+        return await self._walk_graph(plan, request, pattern)
+
+    async def _walk_graph(
+        self, plan: RoutingPlan, request: DataRequest, pattern: re.Pattern[str] | None
+    ) -> DataRequest:
+        loop = asyncio.get_running_loop()
+        start: asyncio.Future[DataRequest] = loop.create_future()
+        start.set_result(request)
+        outputs: dict[str, asyncio.Future[DataRequest]] = {GATEWAY: start}
+        awaited: list[asyncio.Future[DataRequest]] = []
+        for node in plan.nodes:
+            task = loop.create_task(self._run_node(node, [outputs[name] for name in node.upstreams], pattern))
+            outputs[node.name] = task
+            if node.floating:
+                self._background.track(task, functools.partial(_log_floating_failure, node.name))
+            else:
+                awaited.append(task)
+        try:
+            results = [await outputs[name] for name in plan.end]
+        finally:
+            # A caller that went away takes its unfinished awaited hops with it (not the floating ones).
+            for pending in awaited:
+                if not pending.done():
+                    pending.cancel()
+        return first_error(results) or merge_requests(results)
+
+    async def _run_node(
+        self,
+        node: PlannedNode,
+        inputs: list[asyncio.Future[DataRequest]],
+        pattern: re.Pattern[str] | None,
+    ) -> DataRequest:
+        if len(inputs) == 1:
+            request = await inputs[0]
+            if request.status.code == Status.ERROR:
+                return request
+        else:
+            branches = [await future for future in inputs]
+            failed = first_error(branches)
+            if failed is not None:
+                return failed
+            try:
+                request = join_branches(list(zip(node.upstreams, branches, strict=True)), no_reduce=node.no_reduce)
+            except Exception as exc:  # e.g. a branch returned bytes that are not a DocListProto
+                return error_response(branches[0], node.name, BadRequestError(f"merging the inputs failed: {exc}"))
+        if pattern is not None and pattern.match(node.name) is None:
+            if request.branches:
+                del request.branches[:]
+            return request
+        response = await self._hops[node.name].send(request)
+        if response.branches:
+            # The branches were this executor's input; downstream executors see its output only.
+            del response.branches[:]
+        return response
+
+    # -- discovery and health ----------------------------------------------------------------------
+
+    async def _discover(self) -> None:
+        missing = [hop for name, hop in self._hops.items() if name not in self._infos]
+        if not missing:
+            return
+        answers = await asyncio.gather(
+            *(asyncio.wait_for(hop.shards[0].endpoints(), self._discovery_timeout) for hop in missing),
+            return_exceptions=True,
+        )
+        for hop, answer in zip(missing, answers, strict=True):
+            if isinstance(answer, EndpointsInfo):
+                self._infos[hop.name] = answer
+                self._specs = None
+            else:
+                logger.warning("executor %r did not describe its endpoints: %s", hop.name, answer)
+
+    async def endpoints(self) -> list[EndpointSpec]:
+        """The Flow's endpoints, merged over the executors (asked once, then cached)."""
+        await self._discover()
+        if self._specs is None:
+            ordered = [self._infos[node.name] for node in self._plan.nodes if node.name in self._infos]
+            self._specs = merge_endpoints(ordered)
+        return list(self._specs)
+
+    def has_default_endpoint(self) -> bool:
+        """Whether some executor has a catch-all `@requests` handler (as far as discovered)."""
+        return any(info.has_default for info in self._infos.values())
+
+    async def _streaming_executor(self, endpoint: str, pattern: re.Pattern[str] | None) -> PlannedNode | None:
+        await self._discover()
+        for node in self._plan.nodes:
+            if node.floating or (pattern is not None and pattern.match(node.name) is None):
+                continue
+            info = self._infos.get(node.name)
+            if info is not None and any(e.endpoint == endpoint and e.streaming for e in info.endpoints):
+                return node
+        return None
+
+    async def check_health(self) -> dict[str, HealthState]:
+        """Ask every replica's grpc.health.v1 service; an executor is SERVING when all its replicas are."""
+        names = list(self._hops)
+        answers = await asyncio.gather(*(self._executor_health(self._hops[name]) for name in names))
+        self._health = dict(zip(names, answers, strict=True))
+        return dict(self._health)
+
+    async def _executor_health(self, hop: ExecutorHop) -> HealthState:
+        try:
+            replies = await asyncio.gather(*(transport.health() for transport in hop.shards))
+        except Exception:
+            logger.warning("health check of executor %r failed", hop.name, exc_info=True)
+            return "UNKNOWN"
+        serving = all(all(reply.values()) for reply in replies)
+        return "SERVING" if serving else "NOT_SERVING"
+
+    async def dry_run(self) -> dict[str, bool]:
+        """Executor name -> whether every replica of every shard answers its health check as SERVING."""
+        return {name: state == "SERVING" for name, state in (await self.check_health()).items()}
+
+    def executors(self) -> list[ExecutorDescription]:
+        """The executors as the topology describes them, with their discovered endpoints and the
+        health found by the last `check_health()` / `dry_run()` (start() runs one)."""
+        floating = {node.name for node in self._plan.nodes if node.floating}
+        descriptions = []
+        for node in self.topology.nodes:
+            info = self._infos.get(node.name)
+            descriptions.append(
+                ExecutorDescription(
+                    name=node.name,
+                    endpoints=tuple(e.endpoint for e in info.endpoints) if info is not None else (),
+                    needs=tuple(node.needs) or (GATEWAY,),
+                    shards=len(node.shards),
+                    replicas=max((len(replicas) for replicas in node.shards), default=0),
+                    addresses=tuple(tuple(replicas) for replicas in node.shards),
+                    polling=dict(node.polling),
+                    when=node.when,
+                    no_reduce=node.no_reduce,
+                    floating=node.name in floating,
+                    external=node.external,
+                    has_default=info.has_default if info is not None else False,
+                    health=self._health.get(node.name, "UNKNOWN"),
+                )
+            )
+        return descriptions
+
+    @property
+    def plan(self) -> RoutingPlan:
+        """The routing plan built from the topology at construction."""
+        return self._plan
+
+
+def _log_floating_failure(name: str, response: DataRequest) -> None:
+    if response.status.code == Status.ERROR and response.status.exception.executor == name:
+        logger.warning("floating executor %r failed: %s", name, response.status.description)
