@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from flowql.executors.executor import Executor
+from flowql.executors.executor import Executor, ExecutorMetas, RuntimeArgs
 from flowql.executors.handlers import HandlerTable
 from flowql.executors.processing import RequestProcessor
 from flowql.executors.servicer import ExecutorServicer
@@ -80,6 +80,11 @@ class ExecutorWorker:
         """Collect the handlers, bind, and start serving; returns the bound port."""
         if self._state is not WorkerState.NEW:
             raise RuntimeError(f"an ExecutorWorker cannot be started twice (it is {self._state.value})")
+        if "runtime_args" not in vars(self.executor):
+            # Built by hand by a subclass that never called `super().__init__()`.
+            self.executor.runtime_args = RuntimeArgs()
+        if "metas" not in vars(self.executor):
+            self.executor.metas = ExecutorMetas(name=type(self.executor).__name__)
         runtime = self.executor.runtime_args
         runtime.name, runtime.shard_id, runtime.shards = self.name, self._shard_id, self._shards
         runtime.replica_id, runtime.replicas, runtime.host = self._replica_id, self._replicas, self.host
