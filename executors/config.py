@@ -26,7 +26,8 @@ from flowql._exceptions import ConfigurationError
 
 __all__ = ["ExecutorConfig", "parse_executor_config", "read_executor_yaml", "looks_like_inline_yaml"]
 
-_KNOWN_KEYS = ("jtype", "with", "metas", "requests")
+# `py_modules` at the top level is accepted too (the Flow writes `uses=` dicts that way); it joins metas.py_modules.
+_KNOWN_KEYS = ("jtype", "with", "metas", "requests", "py_modules")
 _ENV_PATTERN = re.compile(r"\$\{\{\s*ENV\.(\w+)\s*\}\}")
 
 
@@ -57,6 +58,9 @@ def parse_executor_config(data: Mapping[str, Any], base_dir: str | None = None) 
         if not isinstance(value, Mapping):
             raise ConfigurationError(f"`{key}:` of an Executor config must be a mapping, got {value!r}")
         sections[key] = dict(value)
+    if data.get("py_modules"):
+        listed = _as_list(sections["metas"].get("py_modules")) + _as_list(data["py_modules"])
+        sections["metas"]["py_modules"] = listed
     requests: dict[str, str] = {}
     for endpoint, method in sections["requests"].items():
         if not isinstance(method, str):
@@ -84,6 +88,12 @@ def looks_like_inline_yaml(uses: str) -> bool:
     """True for YAML text (`jtype: X` or several lines) rather than a class name or a path."""
     stripped = uses.strip()
     return "\n" in stripped or stripped.startswith("jtype") or ": " in stripped
+
+
+def _as_list(value: Any) -> list[Any]:
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _substitute_env(value: Any) -> Any:

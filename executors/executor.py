@@ -135,7 +135,8 @@ class Executor:
         instance.runtime_args = runtime
         instance.metas = metas or ExecutorMetas()
         if instance.metas.name is None:
-            instance.metas.name = runtime.name
+            # Hosted by a worker: the name the Flow gave it; built in-process: its class name.
+            instance.metas.name = runtime.name if runtime_args is not None else cls.__name__
         instance.requests_overrides = dict(requests or {})
         instance.__init__(**dict(uses_with or {}))  # type: ignore[misc]
         return instance
@@ -146,6 +147,11 @@ class Executor:
         if name == "Executor":
             return Executor
         return Executor._registry.get(name)
+
+    @property
+    def logger(self) -> logging.Logger:
+        """A logger named after this Executor (`flowql.executor.<name>`); the worker sends logs to stderr."""
+        return logging.getLogger(f"flowql.executor.{self.metas.name or type(self).__name__}")
 
     @property
     def workspace(self) -> str | None:

@@ -73,6 +73,15 @@ def test_inline_yaml_with_env_substitution(monkeypatch: pytest.MonkeyPatch) -> N
     assert (executor.bar, executor.metas.name) == (42, "x-env")
 
 
+def test_top_level_py_modules_join_metas(tmp_path: Path) -> None:
+    (tmp_path / "top_execs_for_loader_test.py").write_text(
+        "from flowql.executors import Executor\nclass TopLevelOne(Executor):\n    pass\n"
+    )
+    executor = load_executor({"jtype": "TopLevelOne", "py_modules": str(tmp_path / "top_execs_for_loader_test.py")})
+    assert type(executor).__name__ == "TopLevelOne"
+    assert executor.logger.name == "flowql.executor.TopLevelOne"
+
+
 def test_missing_env_variable_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="FLOWQL_TEST_UNSET_VAR"):
         load_executor("jtype: MyExecutor\nwith: {bar: '${{ ENV.FLOWQL_TEST_UNSET_VAR }}'}")

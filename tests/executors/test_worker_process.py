@@ -6,6 +6,8 @@ import asyncio
 import json
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -335,3 +337,33 @@ async def test_sigint_calls_async_close_and_exits_zero(tmp_path: Path) -> None:
     assert worker.process.wait(15) == 0
     assert marker.read_text() == "async closed"
     assert worker.stop() == 0
+
+
+async def test_handler_stuck_past_grace_does_not_keep_the_worker_alive(tmp_path: Path) -> None:
+    started, never = tmp_path / "started", tmp_path / "never-opened"
+    worker = start(tmp_path, "--uses", "Mixed", "--py-modules", SAMPLES, "--grace", "0.2")
+    try:
+        async with grpc.aio.insecure_channel(worker.address) as channel:
+            request = request_for("/slow", [Document()], {"started": str(started), "gate": str(never)})
+            call = stub(channel).Process(request, timeout=RPC_TIMEOUT_S)
+            deadline = time.monotonic() + 20
+            while not started.exists():
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            stopping = time.monotonic()
+            worker.process.send_signal(signal.SIGTERM)
+            with pytest.raises(grpc.aio.AioRpcError):
+                await call
+        assert worker.process.wait(10) == 0
+        assert time.monotonic() - stopping < 5.0
+    finally:
+        worker.stop()
+
+
+def test_help_lists_the_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flowql", "executor", "--help"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0
+    for flag in ("--uses", "--uses-with", "--uses-metas", "--uses-requests", "--py-modules", "--port", "--grace"):
+        assert flag in result.stdout
