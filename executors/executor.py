@@ -87,6 +87,8 @@ class Executor:
 
     metas: ExecutorMetas
     runtime_args: RuntimeArgs
+    # endpoint -> method name, from YAML `requests:` / `uses_requests`; extends the `@requests` marks.
+    requests_overrides: dict[str, str]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -111,8 +113,7 @@ class Executor:
         if self.metas.name is None:
             self.metas.name = type(self).__name__
         if requests is not None or "requests_overrides" not in self.__dict__:
-            # endpoint -> method name, from YAML `requests:` / `uses_requests`; extends the `@requests` marks.
-            self.requests_overrides: dict[str, str] = dict(requests or {})
+            self.requests_overrides = dict(requests or {})
         if kwargs:
             # Jina's base class accepted and ignored extra arguments; say so instead of losing them silently.
             _logger.warning("%s ignores unknown argument(s) %s", type(self).__name__, sorted(kwargs))
