@@ -27,6 +27,7 @@ from flowql._exceptions import (
 from flowql.documents import Document, DocumentArray
 
 if TYPE_CHECKING:
+    from flowql.client import AsyncClient, Client
     from flowql.executors import Executor, requests
 
 __version__ = "0.1.0"
