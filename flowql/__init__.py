@@ -29,6 +29,7 @@ from flowql.documents import Document, DocumentArray
 if TYPE_CHECKING:
     from flowql.client import AsyncClient, Client
     from flowql.executors import Executor, requests
+    from flowql.graph import AsyncFlow, Flow
 
 __version__ = "0.1.0"
 

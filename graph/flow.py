@@ -62,6 +62,7 @@ class _FlowBase:
         self._running: RunningFlow | None = None
         self._block_event: threading.Event | None = None
         self._previous_sigterm: Any = None
+        self._startup_seconds: float | None = None
 
     # ---- building -------------------------------------------------------------------------------
 
@@ -195,7 +196,7 @@ class _FlowBase:
     @property
     def startup_seconds(self) -> float | None:
         """How long the last start took, from the first process started to the gateway serving."""
-        return self._running.startup_seconds if self._running is not None else None
+        return self._startup_seconds
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
@@ -213,6 +214,7 @@ class _FlowBase:
             )
         launcher = FlowLauncher(self._plan)
         self._running = launcher.start()
+        self._startup_seconds = self._running.startup_seconds
         self._launcher = launcher
         self._state = FlowState.RUNNING
         self._install_sigterm()
@@ -355,6 +357,10 @@ class AsyncFlow(_FlowBase):
     ) -> None:
         import asyncio
 
+        # The async client's channels live on this event loop: close them here, before the processes go.
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
         await asyncio.to_thread(self.close)
 
     def post(self, on: str, inputs: Any = None, **kwargs: Any) -> Any:

@@ -71,3 +71,46 @@ class BrokenInit(Executor):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         raise RuntimeError("BrokenInit cannot start: missing model file")
+
+
+class A(Executor):
+    """The seeds' fan-out branch A."""
+
+    @requests
+    def a(self, docs: DocumentArray, **kwargs: Any) -> None:
+        for index, doc in enumerate(docs):
+            doc.text = f"world {index}"
+
+
+class B(Executor):
+    """The seeds' fan-out branch B."""
+
+    @requests
+    def b(self, docs: DocumentArray, **kwargs: Any) -> None:
+        for index, doc in enumerate(docs):
+            doc.tags["b"] = f"hello {index}"
+
+
+class C(Executor):
+    """The seeds' join: reports what it received, in each doc's tags."""
+
+    @requests
+    def c(self, docs: DocumentArray, docs_matrix: list[DocumentArray] | None = None, **kwargs: Any) -> DocumentArray:
+        for doc in docs:
+            doc.tags["received"] = len(docs)
+            doc.tags["matrix"] = [len(branch) for branch in docs_matrix or []]
+        return docs
+
+
+class Recorder(Executor):
+    """Appends `<pid> <doc ids>` to the file `path` for every request, before doing `seconds` of work."""
+
+    def __init__(self, path: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.path = path
+
+    @requests
+    def record(self, docs: DocumentArray, parameters: dict[str, Any], **kwargs: Any) -> None:
+        with open(self.path, "a") as file:
+            file.write(f"{os.getpid()} {' '.join(str(doc.id) for doc in docs)}\n")
+        time.sleep(float(parameters.get("seconds", 0)))
