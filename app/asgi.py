@@ -90,7 +90,7 @@ def create_app(streamer: StreamerAPI, settings: GatewaySettings) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/post", http.post, methods=["POST"]),
-        WebSocketRoute("/ws", socket),
+        WebSocketRoute("/ws", socket.serve),
         Route("/status", http.status, methods=["GET"]),
         Route("/dry_run", http.dry_run, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),

@@ -20,7 +20,9 @@ from contextvars import ContextVar
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionContext
 
 from flowql._exceptions import ExecutorError
@@ -112,9 +114,14 @@ class PartialErrors(SchemaExtension):
         yield
 
 
+# strawberry's own refusals of an operation ("mutations are not allowed" on the legacy
+# graphql-ws protocol, no operation named so): answers to the caller, not gateway failures.
+_CALLER_MISTAKES = (InvalidOperationTypeError, CannotGetOperationTypeError, MissingQueryError)
+
+
 def _is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, (GraphQLError, *_CALLER_MISTAKES))
 
 
 class MaskUnexpectedErrors(MaskErrors):

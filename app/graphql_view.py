@@ -5,8 +5,9 @@ the streamer), while Starlette's routes are fixed when the app is created. `Late
 route's ASGI app: it forwards to the view the lifespan installs, and answers 503 before that.
 
 Served: POST (JSON) and GET (queries; GraphiQL for browsers) over HTTP, subscriptions over
-WebSocket with `graphql-transport-ws` and `graphql-ws`, and over multipart HTTP
-(`Accept: multipart/mixed;subscriptionSpec="1.0"`).
+WebSocket with `graphql-transport-ws` and `graphql-ws`, over multipart HTTP
+(`Accept: multipart/mixed;subscriptionSpec="1.0"`) and over server-sent events
+(`Accept: text/event-stream`, the graphql-sse "distinct connections" mode).
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from datetime import timedelta
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 
 from flowql.app.graphql_schema import GatewaySchema
 from flowql.app.settings import GatewaySettings
@@ -32,7 +38,12 @@ def make_view(schema: GatewaySchema, settings: GatewaySettings) -> GraphQL[objec
         allow_queries_via_get=True,
         keep_alive=True,
         keep_alive_interval=15,
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        subscription_protocols=(
+            GRAPHQL_TRANSPORT_WS_PROTOCOL,
+            GRAPHQL_WS_PROTOCOL,
+            MULTIPART_SUBSCRIPTION_PROTOCOL,
+            GRAPHQL_SSE_PROTOCOL,
+        ),
         connection_init_wait_timeout=timedelta(seconds=30),
         max_subscriptions_per_connection=1000,
         # Browsers send Origin on WebSocket handshakes, and CORS does not cover WebSockets:

@@ -37,7 +37,8 @@ class DataRequestSocket:
         self.prefetch = prefetch
         self.metrics = metrics
 
-    async def __call__(self, websocket: WebSocket) -> None:
+    async def serve(self, websocket: WebSocket) -> None:
+        """The `/ws` endpoint: one connection, many requests."""
         await websocket.accept()
         slots = asyncio.Semaphore(self.prefetch) if self.prefetch > 0 else None
         tasks: set[asyncio.Task[None]] = set()

@@ -20,7 +20,7 @@ from docarray import BaseDoc, DocList
 from flowql.codec import decode_docs, encode_docs
 from flowql.documents import Document
 from flowql.proto.flowql_pb2 import DataRequest
-from flowql.request import add_route, get_parameters, set_error
+from flowql.request import RESULTS_KEY, add_route, get_parameters, set_error, set_parameters
 from flowql.topology import ExecutorNode, Topology
 
 
@@ -89,7 +89,10 @@ class FakeStreamer:
                         out = spec.handler(docs, parameters)
                         if inspect.isawaitable(out):
                             out = await out
-                    if out is not None:
+                    if isinstance(out, dict):  # a dict return goes to parameters, as an executor does
+                        parameters.setdefault(RESULTS_KEY, {})[executor.name] = out
+                        set_parameters(response, parameters)
+                    elif out is not None:
                         docs = out
                     response.docs = encode_docs(list(docs))
                 except Exception as exc:  # an executor's failure travels in the status, as on the wire
