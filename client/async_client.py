@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from types import TracebackType
 from typing import Any
 
@@ -91,7 +91,7 @@ class AsyncClient:
         prefetch: int | None = None,
         return_type: Any = None,
         **kwargs: Any,
-    ) -> AsyncIterator[Response]:
+    ) -> AsyncGenerator[Response, None]:
         """Send `inputs` to endpoint `on`, yielding one `Response` per request as it is answered.
 
         Takes the same arguments as `Client.post` (and its callbacks, which run before each
@@ -122,19 +122,19 @@ class AsyncClient:
         async for response in self._core.stream(on, inputs, options):
             yield response
 
-    def index(self, inputs: Any = None, **kwargs: Any) -> AsyncIterator[Response]:
+    def index(self, inputs: Any = None, **kwargs: Any) -> AsyncGenerator[Response, None]:
         """`post('/index', ...)`."""
         return self.post("/index", inputs, **kwargs)
 
-    def search(self, inputs: Any = None, **kwargs: Any) -> AsyncIterator[Response]:
+    def search(self, inputs: Any = None, **kwargs: Any) -> AsyncGenerator[Response, None]:
         """`post('/search', ...)`."""
         return self.post("/search", inputs, **kwargs)
 
-    def update(self, inputs: Any = None, **kwargs: Any) -> AsyncIterator[Response]:
+    def update(self, inputs: Any = None, **kwargs: Any) -> AsyncGenerator[Response, None]:
         """`post('/update', ...)`."""
         return self.post("/update", inputs, **kwargs)
 
-    def delete(self, inputs: Any = None, **kwargs: Any) -> AsyncIterator[Response]:
+    def delete(self, inputs: Any = None, **kwargs: Any) -> AsyncGenerator[Response, None]:
         """`post('/delete', ...)`."""
         return self.post("/delete", inputs, **kwargs)
 
@@ -166,7 +166,7 @@ class AsyncClient:
 
     def subscribe(
         self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """The payloads (`{"data": ..., "errors"?: ...}`) of a GraphQL subscription as they arrive.
 
         Over `graphql-transport-ws` on `/graphql`. Close it early with `aclose()` (or

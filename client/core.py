@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
@@ -89,7 +89,7 @@ class ClientCore:
 
     # -- post -------------------------------------------------------------------------------
 
-    async def stream(self, on: str, inputs: Any, options: PostOptions) -> AsyncIterator[Response]:
+    async def stream(self, on: str, inputs: Any, options: PostOptions) -> AsyncGenerator[Response, None]:
         """The responses of one post, after their callbacks ran, in arrival (or request) order."""
         async for response, _ok in self._run_post(on, inputs, options):
             yield response
@@ -171,7 +171,7 @@ class ClientCore:
 
     async def subscribe(
         self, query: str, variables: dict[str, Any] | None, headers: dict[str, str] | None
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         await self._bind_loop()
         all_headers = {**self.settings.headers, **(headers or {})}
         ssl_context = self.ssl_context() if self.settings.tls else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Generator
 from typing import Any, TypeVar
 
 __all__ = ["LoopThread"]
@@ -62,7 +62,7 @@ class LoopThread:
                 concurrent.futures.wait([future], timeout=5)
             raise
 
-    def iterate(self, iterator: AsyncIterator[T]) -> Iterator[T]:
+    def iterate(self, iterator: AsyncIterator[T]) -> Generator[T, None, None]:
         """Drive an async iterator from this thread; closing the sync iterator closes it too."""
         try:
             while True:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Generator
 from types import TracebackType
 from typing import Any
 
@@ -198,7 +198,7 @@ class Client:
 
     def subscribe(
         self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, None]:
         """The payloads (`{"data": ..., "errors"?: ...}`) of a GraphQL subscription as they arrive.
 
         Breaking out of the `for` loop ends the subscription: `complete` is sent and the

@@ -1,21 +1,22 @@
 """The HTTP transport: one `POST /post` per request over the client's keep-alive connection pool.
 
-Request body (JSON, `Content-Type: application/json`)::
+The JSON shapes are the gateway's (`app/http_routes.py`). Request body::
 
     {"data": [<document>, ...], "execEndpoint": "/index", "parameters": {...},
      "targetExecutor": "regex" | null, "requestId": "<hex id>"}
 
-Response body (JSON; HTTP 200 also for executor errors, which travel in `status`)::
+Response body (HTTP 200 also for executor errors, which travel in the status)::
 
-    {"data": [<document>, ...], "parameters": {...},
-     "header": {"requestId": "...", "execEndpoint": "...", "targetExecutor": "..."},
-     "routes": [{"executor": "...", "startTimeNs": 0, "endTimeNs": 0, "shard": 0, "replica": 0, "address": ""}],
-     "status": {"code": "SUCCESS" | "ERROR", "description": "...",
-                "exception": {"executor": "...", "exceptionType": "...", "message": "...", "traceback": "..."}}}
+    {"header": {"requestId": "...", "execEndpoint": "...", "targetExecutor": "...",
+                "status": {"code": 0 | 1, "description": "...",
+                           "exception": {"executor", "exceptionType", "message", "traceback"} | null}},
+     "parameters": {...}, "data": [<document>, ...],
+     "routes": [{"executor", "startTimeNs", "endTimeNs", "shard", "replica", "address"}]}
 
-A document is a JSON object of its fields: tensors as nested lists of numbers, blobs base64,
-matches/chunks as lists of documents. `status` may also sit inside `header` (Jina's shape), and
-snake_case keys are read too. Requests run concurrently, up to the post's `prefetch`.
+A document is a JSON object of its fields: tensors as (nested) lists of numbers, blobs base64,
+matches/chunks as lists of documents. Bad input is a 400 with `{"errors": [{"message"}]}`.
+`status` is also read at the top level, and snake_case keys too. Requests run concurrently, up
+to the post's `prefetch`; `dry_run()` reads `GET /dry_run`, `endpoints()` `GET /status`.
 """
 
 from __future__ import annotations
@@ -114,24 +115,28 @@ class HttpTransport(ClientTransport):
         raise TransportError(f"gateway at {self.address} answered /post with an unexpected body: {reply.text[:200]}")
 
     async def dry_run(self, time_limit: float | None = None) -> bool:
-        body = await self._get_json("/dry_run", time_limit)
-        return _dry_run_ok(body)
+        # 200 with code 0 when every executor is reachable, 503 with code 1 (and which) otherwise.
+        reply = await self._get("/dry_run", time_limit)
+        body = _json_or_none(reply)
+        if isinstance(body, dict) and "code" in body:
+            return body["code"] in (0, "SUCCESS")
+        raise error_from_http_status(reply.status_code, reply.text, self.address)
 
     async def endpoints(self, time_limit: float | None = None) -> list[str]:
-        body = await self._get_json("/endpoints", time_limit)
-        items = body.get("endpoints", body) if isinstance(body, dict) else body
-        if not isinstance(items, list):
-            raise TransportError(f"gateway at {self.address} answered /endpoints with {body!r}")
-        return sorted({item if isinstance(item, str) else str(item.get("endpoint")) for item in items})
+        # GET /status lists each executor with its endpoints.
+        reply = await self._get("/status", time_limit)
+        body = _json_or_none(reply)
+        if reply.status_code >= 400 or not isinstance(body, dict):
+            raise error_from_http_status(reply.status_code, reply.text, self.address)
+        return sorted(
+            {str(name) for executor in body.get("executors") or [] for name in executor.get("endpoints") or []}
+        )
 
-    async def _get_json(self, path: str, time_limit: float | None) -> Any:
+    async def _get(self, path: str, time_limit: float | None) -> httpx.Response:
         try:
-            reply = await self._http().get(self._settings.http_url(path), timeout=time_limit)
+            return await self._http().get(self._settings.http_url(path), timeout=time_limit)
         except httpx.HTTPError as exc:
             raise error_from_httpx(exc, self.address) from exc
-        if reply.status_code >= 400:
-            raise error_from_http_status(reply.status_code, reply.text, self.address)
-        return reply.json()
 
     async def aclose(self) -> None:
         """Nothing of its own to close: the connection pool belongs to the client."""
@@ -181,19 +186,3 @@ def response_from_json(body: dict[str, Any], request: OutgoingRequest, options: 
     if not isinstance(data, list):
         raise FlowQLError(f"/post answered with 'data' that is not a list: {type(data).__name__}")
     return Response(proto, doc_type=options.doc_type, json_docs=data)
-
-
-def _dry_run_ok(body: Any) -> bool:
-    """Read the /dry_run answer: a status object, `{"ok": bool}`, or executor name -> reachable."""
-    if isinstance(body, dict):
-        if "code" in body:
-            return body["code"] in (0, "SUCCESS", "success")
-        if "ok" in body:
-            return bool(body["ok"])
-        status = body.get("status")
-        if isinstance(status, dict):
-            return _dry_run_ok(status)
-        executors = body.get("executors", body)
-        if isinstance(executors, dict):
-            return all(bool(value) for value in executors.values())
-    return bool(body)

@@ -1,10 +1,10 @@
 """The WebSocket transport: one connection per `post()` on `/ws`, DataRequests streamed both ways.
 
-Each client message is one binary frame holding a serialized `DataRequest`; each server message
-is one binary frame holding a serialized answer `DataRequest` (same `header.request_id`), sent
-as soon as it is done, in any order. The client closes the connection (code 1000) once every
-request it sent has its answer; there is no end-of-input message. `compression` turns on
-permessage-deflate for the connection.
+The protocol is the gateway's (`app/ws_route.py`): each client frame is one serialized
+`DataRequest` (binary); each server frame is one answered `DataRequest`, in completion order,
+matched by `header.request_id`; an empty binary frame from the client says "no more requests",
+after which the gateway answers the rest and closes with code 1000. `compression` turns on
+permessage-deflate for the connection. `dry_run()`/`endpoints()` use HTTP on the same port.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class WebSocketTransport(ClientTransport):
                 async for request in requests:
                     await websocket.send(request.proto().SerializeToString())
                     sent += 1
+                await websocket.send(b"")  # "no more requests": the gateway closes once all are answered
                 await inbox.put(None)
             except Exception as exc:
                 await inbox.put(exc)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from flowql import AsyncClient, Client, Document, DocumentArray, ExecutorError
 from flowql.client import Response
+from tests.client.conftest import as_docs
 from tests.client.stub_gateway import StubGateway, start_stub, stub_in_thread
 
 
@@ -32,11 +34,11 @@ def test_every_input_form_is_sent_and_returned(stub: StubGateway, sync_port: int
         yield from docs(3, "g")
 
     with Client(port=sync_port) as client:
-        assert client.post("/upper", Document(text="one")).texts == ["ONE"]
-        assert client.post("/upper", docs(2)).texts == ["D0", "D1"]
-        assert client.post("/upper", DocumentArray(docs(2, "a"))).texts == ["A0", "A1"]
-        assert client.post("/upper", generator()).texts == ["G0", "G1", "G2"]
-        assert client.post("/upper", generator).texts == ["G0", "G1", "G2"]  # a function returning an iterable
+        assert as_docs(client.post("/upper", Document(text="one"))).texts == ["ONE"]
+        assert as_docs(client.post("/upper", docs(2))).texts == ["D0", "D1"]
+        assert as_docs(client.post("/upper", DocumentArray(docs(2, "a")))).texts == ["A0", "A1"]
+        assert as_docs(client.post("/upper", generator())).texts == ["G0", "G1", "G2"]
+        assert as_docs(client.post("/upper", generator)).texts == ["G0", "G1", "G2"]  # a function returning an iterable
         empty = client.post("/upper", parameters={"hello": "world"})
     assert isinstance(empty, DocumentArray) and len(empty) == 0
     assert stub.seen[-1].docs == 0 and stub.seen[-1].parameters == {"hello": "world"}
@@ -45,7 +47,7 @@ def test_every_input_form_is_sent_and_returned(stub: StubGateway, sync_port: int
 def test_request_size_splits_inputs_into_that_many_requests(stub: StubGateway, sync_port: int) -> None:
     with Client(port=sync_port) as client:
         result = client.post("/echo", docs(25), request_size=10)
-    assert len(result) == 25
+    assert len(as_docs(result)) == 25
     assert sorted(seen.docs for seen in stub.seen) == [5, 10, 10]
 
 
@@ -84,7 +86,7 @@ def test_error_response_without_on_error_raises_executor_error_naming_the_execut
             client.post("/fail", docs(1))
         assert caught.value.executor == "failing" and caught.value.exception_type == "ValueError"
         # The client still works after an executor error.
-        assert client.post("/upper", docs(1)).texts == ["D0"]
+        assert as_docs(client.post("/upper", docs(1))).texts == ["D0"]
 
 
 def test_on_error_gets_the_response_and_the_exception(sync_port: int) -> None:
@@ -122,7 +124,7 @@ def test_continue_on_error_logs_failing_callbacks_and_error_responses(
         with pytest.raises(RuntimeError, match="callback broke"):
             client.post("/echo", docs(3), request_size=1, on_done=flaky)
         kept = client.post("/fail", docs(2), continue_on_error=True)
-    assert len(kept) == 0  # the failed request's documents are not results
+    assert len(as_docs(kept)) == 0  # the failed request's documents are not results
     messages = [record.getMessage() for record in caplog.records]
     assert any("on_done callback failed" in message for message in messages)
     assert any("failed: executor 'failing' raised ValueError" in message for message in messages)
@@ -137,8 +139,8 @@ def test_results_in_order_reorders_by_request_order(sync_port: int) -> None:
     with Client(port=sync_port) as client:
         arrival = client.post("/slow", slow_first(4), request_size=1)
         ordered = client.post("/slow", slow_first(4), request_size=1, results_in_order=True)
-    assert arrival.texts == ["d3", "d2", "d1", "d0"]  # the gateway really answers out of order
-    assert ordered.texts == ["d0", "d1", "d2", "d3"]
+    assert as_docs(arrival).texts == ["d3", "d2", "d1", "d0"]  # the gateway really answers out of order
+    assert as_docs(ordered).texts == ["d0", "d1", "d2", "d3"]
 
 
 async def test_results_in_order_holds_early_answers_on_the_async_client(stub: StubGateway) -> None:
@@ -224,6 +226,15 @@ async def test_async_client_accepts_async_generators_and_yields_responses(stub: 
 def test_show_progress_draws_requests_docs_and_qps(sync_port: int, capsys: pytest.CaptureFixture[str]) -> None:
     with Client(port=sync_port) as client:
         result = client.post("/echo", docs(30), request_size=10, show_progress=True)
-    assert len(result) == 30
+    assert len(as_docs(result)) == 30
     err = capsys.readouterr().err
     assert "3 requests" in err and "30 docs" in err and "QPS" in err
+
+
+def test_grpcs_with_a_trusted_certificate(tls_files: tuple[Path, Path]) -> None:
+    stub = StubGateway()
+    with stub_in_thread(stub, tls=tls_files) as port:
+        with Client(host=f"grpcs://localhost:{port}", root_certificates=str(tls_files[0])) as client:
+            assert as_docs(client.post("/upper", docs(1))).texts == ["D0"]
+        with Client(host="localhost", port=port, tls=True, root_certificates=str(tls_files[0])) as client:
+            assert as_docs(client.post("/upper", docs(1))).texts == ["D0"]

@@ -11,6 +11,7 @@ import pytest
 
 from flowql import AsyncClient, Client, Document, RequestTimeout, ServiceUnavailable
 from flowql.client import Response
+from tests.client.conftest import as_docs
 from tests.client.stub_gateway import StubGateway, start_stub, stub_in_thread
 
 
@@ -36,7 +37,7 @@ async def test_prefetch_bounds_requests_in_flight_and_inputs_read_ahead() -> Non
     try:
         async with AsyncClient(port=port) as client:
             stream = client.post("/echo", inputs(), request_size=10, prefetch=3)
-            first = asyncio.create_task(anext(stream))
+            first = asyncio.ensure_future(anext(stream))
             # Wait (bounded) until the gateway holds 3 requests; the client must then stop reading.
             for _ in range(500):
                 if len(stub.seen) >= 3:
@@ -62,7 +63,7 @@ def test_unavailable_gateway_is_retried_until_it_answers() -> None:
     stub = StubGateway(fail_calls=2)
     with stub_in_thread(stub) as port, Client(port=port) as client:
         result = client.post("/upper", [Document(text="a")], max_attempts=3, initial_backoff=0.01, max_backoff=0.02)
-    assert result.texts == ["A"]
+    assert as_docs(result).texts == ["A"]
     assert stub.calls == 3
 
 
@@ -103,7 +104,7 @@ def test_a_dropped_stream_resends_the_unanswered_requests() -> None:
     inputs = [Document(text=f"d{i}") for i in range(10)]
     with stub_in_thread(stub) as port, Client(port=port) as client:
         result = client.post("/upper", inputs, request_size=1, max_attempts=3, initial_backoff=0.01)
-    assert sorted(result.texts) == sorted(f"D{i}" for i in range(10))  # nothing lost, nothing doubled
+    assert sorted(as_docs(result).texts) == sorted(f"D{i}" for i in range(10))  # nothing lost, nothing doubled
     assert stub.calls == 2
 
 

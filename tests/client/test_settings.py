@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from flowql import AsyncClient, Client, ConfigurationError
@@ -47,7 +49,7 @@ def test_uri_and_keywords_mix_when_they_do_not_overlap() -> None:
         {"host": "my.flow:1234", "port": 1},
     ],
 )
-def test_conflicting_sources_raise_a_clear_error(arguments: dict[str, object]) -> None:
+def test_conflicting_sources_raise_a_clear_error(arguments: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError, match="conflicts with"):
         Client(**arguments)
 
