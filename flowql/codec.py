@@ -1,16 +1,27 @@
 """Encoding and decoding documents to and from the bytes of a docarray `DocListProto`.
 
-This is on every hot path. PLACEHOLDER implementation over docarray's own (slow) protobuf
-methods; the fast codec replaces the bodies, keeping these signatures.
+This is on every hot path, so neither direction goes through docarray's per-document
+`to_protobuf`/`from_protobuf` (about 20 and 100 µs per small document); the bytes are the
+same format both ways, so docarray reads what this writes and the reverse:
+
+- `flowql._codec_wire`: wire-compatible views of docarray's messages, parsed by upb;
+- `flowql._codec_encode`: documents -> node bytes, dispatching on value types like docarray;
+- `flowql._codec_plan` / `flowql._codec_values`: a cached per-class plan that reads each field
+  by its annotation and builds documents without re-validating them, falling back to
+  docarray's own reading (validated) for anything it does not know.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from docarray import BaseDoc, DocList
-from docarray.proto import DocListProto
+
+from flowql._codec_encode import encode_docs as _encode_docs
+from flowql._codec_plan import plan_for
+from flowql._codec_wire import RawDocList
+from flowql.documents import Document, DocumentArray
 
 __all__ = ["encode_docs", "decode_docs"]
 
@@ -18,16 +29,20 @@ TDoc = TypeVar("TDoc", bound=BaseDoc)
 
 
 def encode_docs(docs: Sequence[BaseDoc]) -> bytes:
-    """Serialize documents of any BaseDoc schema to DocListProto bytes."""
-    proto = DocListProto()
-    for doc in docs:
-        proto.docs.append(doc.to_protobuf())
-    data: bytes = proto.SerializeToString()
-    return data
+    """Serialize documents of any BaseDoc schema to DocListProto bytes (b"" for no documents)."""
+    return _encode_docs(docs)
 
 
 def decode_docs(data: bytes, doc_type: type[TDoc]) -> DocList[TDoc]:
-    """Parse DocListProto bytes into a DocList of `doc_type`."""
-    proto = DocListProto()
-    proto.ParseFromString(data)
-    return DocList[doc_type].from_protobuf(proto)  # type: ignore[valid-type]
+    """Parse DocListProto bytes into a DocList of `doc_type` (a `DocumentArray` for `Document`).
+
+    Fields the sender has but `doc_type` lacks are dropped, as docarray does; fields it lacks get
+    their defaults; documents without an id get a fresh one.
+    """
+    docs: list[Any] = []
+    if data:
+        build = plan_for(doc_type).build
+        docs = [build(doc.data) for doc in RawDocList.FromString(data).docs]
+    if doc_type is Document:
+        return DocumentArray(docs, validate_input_docs=False)  # type: ignore[return-value]
+    return DocList[doc_type](docs, validate_input_docs=False)  # type: ignore[valid-type]
