@@ -8,7 +8,8 @@ decoding with `Document` would silently drop the fields of an executor's own doc
 Rules (`merge_doc_lists`): documents with the same id become one; a field set in one list fills
 an empty one; where both set it the later list wins; dict fields (tags, scores) merge key by key;
 document-list fields (matches, chunks) merge by id recursively, so new matches are concatenated;
-documents with new ids are appended in order.
+documents with new ids are appended in order. Empty means unset: None, "", b"", an empty
+container, or a number/bool at zero/False (which is all a default-valued field looks like on the wire).
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ def merge_doc_into(target: DocProto, source: DocProto) -> None:
 
 
 def _is_empty(node: NodeProto, kind: str) -> bool:
+    # Scalars at their zero value count as unset, as proto3 itself has it: a branch that left a
+    # field at its default must not overwrite the value another branch gave it.
+    if kind in ("integer", "float", "boolean"):
+        return not getattr(node, kind)
     if kind == "text":
         return not node.text
     if kind == "blob":

@@ -43,6 +43,9 @@ __all__ = ["GatewayStreamer"]
 logger = logging.getLogger("flowql.gateway")
 
 _MAX_CACHED_PATTERNS = 256
+# `executors()` is synchronous and answers from the last health check; a call that finds the
+# answer older than this starts a fresh check in the background for the next call.
+_HEALTH_TTL_S = 1.0
 
 
 class GatewayStreamer:
@@ -74,6 +77,8 @@ class GatewayStreamer:
         self._infos: dict[str, EndpointsInfo] = {}
         self._specs: list[EndpointSpec] | None = None
         self._health: dict[str, HealthState] = {}
+        self._health_checked_at = float("-inf")
+        self._health_refresh: asyncio.Task[dict[str, HealthState]] | None = None
         self._patterns: dict[str, re.Pattern[str]] = {}
         self._closed = False
 
@@ -275,7 +280,20 @@ class GatewayStreamer:
         names = list(self._hops)
         answers = await asyncio.gather(*(self._executor_health(self._hops[name]) for name in names))
         self._health = dict(zip(names, answers, strict=True))
+        self._health_checked_at = time.monotonic()
         return dict(self._health)
+
+    def _refresh_health_soon(self) -> None:
+        if self._closed or time.monotonic() - self._health_checked_at < _HEALTH_TTL_S:
+            return
+        if self._health_refresh is not None and not self._health_refresh.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._health_refresh = loop.create_task(self.check_health())
+        self._background.track(self._health_refresh)
 
     async def _executor_health(self, hop: ExecutorHop) -> HealthState:
         try:
@@ -292,7 +310,9 @@ class GatewayStreamer:
 
     def executors(self) -> list[ExecutorDescription]:
         """The executors as the topology describes them, with their discovered endpoints and the
-        health found by the last `check_health()` / `dry_run()` (start() runs one)."""
+        health found by the last `check_health()` / `dry_run()` (start() runs one; a call finding
+        it older than a second starts a new one in the background)."""
+        self._refresh_health_soon()
         floating = {node.name for node in self._plan.nodes if node.floating}
         descriptions = []
         for node in self.topology.nodes:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 
 from flowql import Document, DocumentArray
@@ -129,3 +130,24 @@ def test_gateway_with_bad_arguments_exits_2(tmp_path: Path) -> None:
     assert wait_exit(process) == 2
     process.stop()
     assert "need as many ports" in process.stderr()
+
+
+async def test_gateway_process_serves_http_and_grpc_listeners_in_the_order_given(
+    processes: list[FlowqlProcess], tmp_path: Path
+) -> None:
+    upper = executor(processes, tmp_path, "upper", "Upper")
+    topology = Topology(nodes=[ExecutorNode(name="upper", needs=["gateway"], shards=[[upper]])], end=["upper"])
+    process, urls = gateway(
+        processes, tmp_path, topology, protocols=["http", "grpc", "websocket"], ports=[0, 0, 0], name="gw"
+    )
+    assert [url.split("://")[0] for url in urls] == ["http", "grpc", "ws"]
+    assert len({url.rsplit(":", 1)[1] for url in urls}) == 3
+    async with httpx.AsyncClient(base_url=urls[0], timeout=RPC_TIMEOUT_S) as client:
+        status = await client.get("/status")
+    assert status.status_code == 200
+    async with grpc.aio.insecure_channel(urls[1].removeprefix("grpc://")) as channel:
+        stub = GatewayServiceStub(channel)  # type: ignore[no-untyped-call]
+        response = await stub.Process(request_of(Document(text="both")), timeout=RPC_TIMEOUT_S)
+    assert [doc.text for doc in docs_of(response)] == ["BOTH"]
+    process.process.send_signal(signal.SIGINT)
+    assert wait_exit(process) == 0
