@@ -14,22 +14,32 @@ __all__ = ["doc_to_json", "doc_from_json"]
 
 
 def doc_to_json(doc: BaseDoc) -> dict[str, Any]:
-    """A JSON-ready dict of `doc` (pydantic's own JSON mode cannot carry non-UTF-8 bytes)."""
-    value = _jsonable(doc.model_dump())
-    assert isinstance(value, dict)
-    return value
+    """A JSON-ready dict of `doc` (pydantic's own JSON mode cannot carry non-UTF-8 bytes).
+
+    Fields that are None or empty (`[]`, `{}`) are left out: the receiver's schema defaults
+    restore them, the body is smaller, and the gateway reads an empty `matches: []` as null.
+    """
+    fields: dict[str, Any] = {}
+    for name in type(doc).model_fields:
+        value = getattr(doc, name)
+        if value is None or (isinstance(value, list | tuple | dict) and len(value) == 0):
+            continue
+        fields[name] = _jsonable(value)
+    return fields
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseDoc):
+        return doc_to_json(value)
     if isinstance(value, dict):
         return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple):  # DocList included
         return [_jsonable(item) for item in value]
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
-    if hasattr(value, "tolist"):  # torch/numpy scalars and other tensor types
+    if hasattr(value, "tolist"):  # numpy scalars and other tensor types
         return value.tolist()
     return value
 

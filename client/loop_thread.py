@@ -48,6 +48,10 @@ class LoopThread:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
+    @property
+    def started(self) -> bool:
+        return self._loop is not None
+
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine` on the loop and wait for its result (Ctrl-C cancels it)."""
         if threading.current_thread() is self._thread:

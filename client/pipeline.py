@@ -161,11 +161,14 @@ class RequestPipeline:
         timeout = self._options.timeout
         try:
             while True:
-                oldest = next(iter(self._pending.values()), None)
-                when = oldest.sent_at + timeout if oldest is not None and timeout is not None else None
                 try:
-                    async with asyncio.timeout(when) as self._deadline:
+                    if timeout is None:
                         response = await anext(stream)
+                    else:
+                        oldest = next(iter(self._pending.values()), None)
+                        when = oldest.sent_at + timeout if oldest is not None else None
+                        async with asyncio.timeout(when) as self._deadline:
+                            response = await anext(stream)
                 except StopAsyncIteration:
                     return
                 except TimeoutError as exc:

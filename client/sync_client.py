@@ -209,7 +209,8 @@ class Client:
     def close(self) -> None:
         """Close the connection and stop the loop thread; the client cannot be used afterwards."""
         try:
-            self._loop_thread.run(self._core.aclose())
+            if self._loop_thread.started:  # nothing was ever opened otherwise
+                self._loop_thread.run(self._core.aclose())
         finally:
             self._finalizer()
 
