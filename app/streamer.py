@@ -46,6 +46,8 @@ _MAX_CACHED_PATTERNS = 256
 # `executors()` is synchronous and answers from the last health check; a call that finds the
 # answer older than this starts a fresh check in the background for the next call.
 _HEALTH_TTL_S = 1.0
+# Executors that did not describe their endpoints are asked again at most this often.
+_REDISCOVERY_INTERVAL_S = 2.0
 
 
 class GatewayStreamer:
@@ -80,6 +82,8 @@ class GatewayStreamer:
         self._health_checked_at = float("-inf")
         self._health_refresh: asyncio.Task[dict[str, HealthState]] | None = None
         self._patterns: dict[str, re.Pattern[str]] = {}
+        self._prefix_plans: dict[str, RoutingPlan] = {}
+        self._discovery_tried_at = float("-inf")
         self._closed = False
 
     def _grpc_transport(self, executor: str, shard: int, addresses: Sequence[str]) -> ExecutorTransport:
@@ -95,7 +99,7 @@ class GatewayStreamer:
 
     async def start(self) -> None:
         """Ask every executor for its endpoints and health (unreachable ones are asked again later)."""
-        await self._discover()
+        await self._discover(force=True)
         await self.check_health()
 
     async def close(self, grace: float = 5.0) -> None:
@@ -148,12 +152,27 @@ class GatewayStreamer:
             return
         add_route(request, GATEWAY, time.time_ns())
         if streaming.upstreams != (GATEWAY,):
-            request = await self._walk(self._plan.until(streaming.upstreams), request, pattern)
+            request = await self._input_of(streaming, request, pattern)
             if request.status.code == Status.ERROR:
                 yield request
                 return
         async for response in self._hops[streaming.name].stream(request):
             yield response
+
+    async def _input_of(self, node: PlannedNode, request: DataRequest, pattern: re.Pattern[str] | None) -> DataRequest:
+        """What `node` receives for `request`: its upstreams' outputs (joined when several)."""
+        ends = [name for name in node.upstreams if name != GATEWAY]
+        plan = self._prefix_plans.get(node.name)
+        if plan is None:
+            plan = self._prefix_plans[node.name] = self._plan.until(ends)
+        outputs = dict(zip(ends, await self._end_outputs(plan, request, pattern), strict=True))
+        branches = [request if name == GATEWAY else outputs[name] for name in node.upstreams]
+        if len(branches) == 1:
+            return branches[0]
+        failed = first_error(branches)
+        if failed is not None:
+            return failed
+        return join_branches(list(zip(node.upstreams, branches, strict=True)), no_reduce=node.no_reduce)
 
     def _target_pattern(self, target: str) -> re.Pattern[str] | None:
         if not target:
@@ -181,11 +200,20 @@ class GatewayStreamer:
             return request
         if not plan.nodes:
             return request
+        results = await self._walk_graph(plan, request, pattern)
+        return first_error(results) or merge_requests(results)
+
+    async def _end_outputs(
+        self, plan: RoutingPlan, request: DataRequest, pattern: re.Pattern[str] | None
+    ) -> list[DataRequest]:
+        if plan.chain is not None:
+            return [await self._walk(plan, request, pattern)]
         return await self._walk_graph(plan, request, pattern)
 
     async def _walk_graph(
         self, plan: RoutingPlan, request: DataRequest, pattern: re.Pattern[str] | None
-    ) -> DataRequest:
+    ) -> list[DataRequest]:
+        """Every executor of `plan` as a task fed by its upstreams' tasks; the end executors' outputs."""
         loop = asyncio.get_running_loop()
         start: asyncio.Future[DataRequest] = loop.create_future()
         start.set_result(request)
@@ -205,7 +233,7 @@ class GatewayStreamer:
             for pending in awaited:
                 if not pending.done():
                     pending.cancel()
-        return first_error(results) or merge_requests(results)
+        return results
 
     async def _run_node(
         self,
@@ -238,10 +266,14 @@ class GatewayStreamer:
 
     # -- discovery and health ----------------------------------------------------------------------
 
-    async def _discover(self) -> None:
+    async def _discover(self, *, force: bool = False) -> None:
         missing = [hop for name, hop in self._hops.items() if name not in self._infos]
         if not missing:
             return
+        # An executor that is down must not cost every later call a round of attempts.
+        if not force and time.monotonic() - self._discovery_tried_at < _REDISCOVERY_INTERVAL_S:
+            return
+        self._discovery_tried_at = time.monotonic()
         answers = await asyncio.gather(
             *(asyncio.wait_for(hop.shards[0].endpoints(), self._discovery_timeout) for hop in missing),
             return_exceptions=True,

@@ -151,3 +151,21 @@ async def test_gateway_process_serves_http_and_grpc_listeners_in_the_order_given
     assert [doc.text for doc in docs_of(response)] == ["BOTH"]
     process.process.send_signal(signal.SIGINT)
     assert wait_exit(process) == 0
+
+
+async def test_gateway_process_reduces_all_polled_shard_processes(
+    processes: list[FlowqlProcess], tmp_path: Path
+) -> None:
+    shard0 = executor(processes, tmp_path, "idx", "ShardSearch", shard_id=0, shards=2)
+    shard1 = executor(processes, tmp_path, "idx", "ShardSearch", shard_id=1, shards=2)
+    topology = Topology(
+        nodes=[ExecutorNode(name="idx", needs=["gateway"], shards=[[shard0], [shard1]], polling={"*": "ALL"})],
+        end=["idx"],
+    )
+    _, urls = gateway(processes, tmp_path, topology)
+    async with grpc.aio.insecure_channel(urls[0].removeprefix("grpc://")) as channel:
+        stub = GatewayServiceStub(channel)  # type: ignore[no-untyped-call]
+        response = await stub.Process(request_of(Document(id="q"), endpoint="/search"), timeout=RPC_TIMEOUT_S)
+    (query,) = docs_of(response)
+    assert [m.id for m in query.matches] == ["s0-0", "s1-0", "s0-1", "s1-1"]
+    assert sorted(route.shard for route in response.routes if route.executor == "idx") == [0, 1]

@@ -380,3 +380,25 @@ async def test_closed_streamer_answers_with_an_error() -> None:
     await streamer.close()
     error = error_of(await streamer.process(request_with(Document())))
     assert error is not None and "shutting down" in error.message
+
+
+async def test_stream_after_a_join_gets_the_merged_branches() -> None:
+    def echo_branches(doc: Document) -> list[Document]:
+        return [doc]
+
+    a, b = FakeExecutor("A", world), FakeExecutor("B", hello)
+    gen = FakeExecutor("gen", streaming={"/echo": echo_branches})
+    topology = Topology(nodes=[node("A"), node("B"), node("gen", ["A", "B"])], end=["gen"])
+    seen: list[DataRequest] = []
+    original = gen.stream
+
+    async def recording(request: DataRequest):
+        seen.append(request)
+        async for item in original(request):
+            yield item
+
+    gen.stream = recording  # type: ignore[method-assign]
+    async with streamer_for(topology, a, b, gen) as streamer:
+        responses = [r async for r in streamer.stream(request_with(*three_docs(), endpoint="/echo"))]
+    assert [texts(r) for r in responses] == [["hello 0"], ["hello 1"], ["hello 2"]]
+    assert [branch.executor for branch in seen[0].branches] == ["A", "B"]
