@@ -35,6 +35,10 @@ from flowql.topology import GATEWAY
 __all__ = ["Flow", "AsyncFlow", "FloatingExecutorWarning", "FlowState"]
 
 
+# Signals whose default action would kill this process without stopping the Flow's children.
+_EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 class FloatingExecutorWarning(UserWarning):
     """Executors that nothing consumes and that do not feed the end: their results reach no caller."""
 
@@ -61,7 +65,7 @@ class _FlowBase:
         self._launcher: FlowLauncher | None = None
         self._running: RunningFlow | None = None
         self._block_event: threading.Event | None = None
-        self._previous_sigterm: Any = None
+        self._previous_handlers: dict[signal.Signals, Any] = {}
         self._startup_seconds: float | None = None
 
     # ---- building -------------------------------------------------------------------------------
@@ -254,18 +258,19 @@ class _FlowBase:
             self._block_event = None
 
     def _install_sigterm(self) -> None:
-        # SIGTERM would end this process without leaving `with`, and the children (in their own
-        # process groups) would be orphaned: turn it into a normal exit instead.
+        # SIGTERM (and SIGHUP, a closed terminal) would end this process without leaving `with`, and
+        # the children, in their own process groups, would be orphaned: turn them into a normal exit.
         if threading.current_thread() is not threading.main_thread():
             return
-        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-            return
-        self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
+        for signum in _EXIT_SIGNALS:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                self._previous_handlers[signum] = signal.signal(signum, self._on_sigterm)
 
     def _restore_sigterm(self) -> None:
-        if self._previous_sigterm is not None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
-        self._previous_sigterm = None
+        if threading.current_thread() is threading.main_thread():
+            for signum, handler in self._previous_handlers.items():
+                signal.signal(signum, handler)
+        self._previous_handlers = {}
 
     def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         if self._block_event is not None:

@@ -85,7 +85,7 @@ class ExecutorSpec:
         if values.get("when") is not None and not isinstance(values["when"], Mapping):
             raise ConfigurationError(f"{where}: when= must be a docarray query dict, e.g. {{'tags__k': {{'$eq': 1}}}}")
         if values.get("when") is not None:
-            values["when"] = dict(values["when"])
+            values["when"] = _checked_condition(dict(values["when"]), where)
         uses = values.get("uses")
         if uses is not None and not isinstance(uses, type | str | Mapping):
             raise ConfigurationError(
@@ -150,6 +150,23 @@ def _canonical_keys(options: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigurationError(f"executor option {canonical!r} given twice (once as {key!r}); keep one")
         values[canonical] = value
     return values
+
+
+def _checked_condition(condition: dict[str, Any], where: str) -> dict[str, Any]:
+    """The `when` condition, once docarray's query language accepts it (tried on one blank document)."""
+    from docarray.utils.filter import filter_docs
+
+    from flowql.documents import Document, DocumentArray
+
+    try:
+        filter_docs(DocumentArray([Document()]), condition)
+    except (ValueError, TypeError, KeyError) as exc:
+        message = " ".join(str(exc).split())
+        raise ConfigurationError(
+            f"{where}: when={condition!r} is not a docarray query ({message}); "
+            "write it as {'<field>': {'<$operator>': <value>}}, e.g. {'tags__k': {'$eq': 1}}"
+        ) from exc
+    return condition
 
 
 def _needs_list(value: Any, where: str) -> list[str]:

@@ -114,3 +114,21 @@ class Recorder(Executor):
         with open(self.path, "a") as file:
             file.write(f"{os.getpid()} {' '.join(str(doc.id) for doc in docs)}\n")
         time.sleep(float(parameters.get("seconds", 0)))
+
+
+class EnvReader(Executor):
+    """Copies the environment variables named in parameters['names'] into each document's tags."""
+
+    @requests
+    def read(self, docs: DocumentArray, parameters: dict[str, Any], **kwargs: Any) -> None:
+        for doc in docs:
+            for name in parameters.get("names", []):
+                doc.tags[name] = os.environ.get(name)
+
+
+class SlowInit(Executor):
+    """Takes `seconds` to construct (a model that loads slowly)."""
+
+    def __init__(self, seconds: float = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        time.sleep(seconds)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
-from flowql import Document, DocumentArray, ExecutorError
+from flowql import Document, DocumentArray, ExecutorError, FlowQLError
 from flowql.request import RESULTS_KEY
 from tests.graph.flow_helpers import local_flow
-from tests.graph.sample_executors import A, B, C, Counter, Fails, Tagger, Upper
+from tests.graph.sample_executors import A, B, C, Counter, Fails, Slow, Tagger, Upper
 
 
 def _docs(count: int) -> list[Document]:
@@ -151,3 +154,36 @@ def test_an_executor_that_raises_is_named_and_the_next_request_works():
         assert caught.value.executor == "bad"
         assert "always fails" in caught.value.message
         assert f.post("/", _docs(1)).texts == ["DOC 0"]
+
+
+def test_post_takes_every_seed_input_form_and_callback():
+    f = local_flow().add(name="counter", uses=Counter)
+
+    def generate() -> Iterator[Document]:
+        for i in range(4):
+            yield Document(text=f"g{i}")
+
+    done: list[Any] = []
+    errors: list[Any] = []
+    always: list[Any] = []
+    with f:
+        assert len(f.post("/", Document(text="one"))) == 1
+        assert len(f.post("/", DocumentArray([Document(), Document()]))) == 2
+        assert len(f.post("/", generate)) == 4
+        assert len(f.post("/", generate(), request_size=3)) == 4
+        only_parameters = f.post("/", parameters={"value": 1}, return_results=True)
+        assert only_parameters[0].parameters[RESULTS_KEY]["counter"]["count"] == 0
+        assert f.post("/", _docs(5), request_size=2, on_done=done.append, on_always=always.append) is None
+        f.post("/fail", _docs(1), on_error=lambda response, exc: errors.append(exc))
+    assert len(done) == 3 and len(always) == 3
+    assert errors == []
+
+
+def test_gateway_settings_reach_the_gateway():
+    f = local_flow(compression="Gzip", prefetch=2, retries=1, timeout_send=300).add(name="slow", uses=Slow)
+    with f:
+        docs = f.post("/", _docs(3), request_size=1, parameters={"seconds": 0})
+        assert sorted(docs.texts) == ["doc 0", "doc 1", "doc 2"]
+        with pytest.raises(FlowQLError) as caught:
+            f.post("/", _docs(1), parameters={"seconds": 3})
+    assert "slow" in str(caught.value)

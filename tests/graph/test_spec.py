@@ -72,6 +72,12 @@ def test_when_must_be_a_query_dict():
     assert ExecutorSpec.from_options({"name": "a", "when": {"tags__x": {"$eq": 1}}}).when == {"tags__x": {"$eq": 1}}
 
 
+@pytest.mark.parametrize("condition", [{"tags__x": {"$bogus": 1}}, {"text": "x"}, {"$and": 3}])
+def test_when_must_be_valid_query_language(condition):
+    with pytest.raises(ConfigurationError, match="is not a docarray query"):
+        ExecutorSpec.from_options({"name": "a", "when": condition})
+
+
 def test_bad_uses_type_is_refused():
     with pytest.raises(ConfigurationError, match="uses= takes"):
         ExecutorSpec.from_options({"name": "a", "uses": 42})
