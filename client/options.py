@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +79,9 @@ def _document_type(value: Any) -> type[BaseDoc]:
     """`return_type` may name a document class or a `DocList[...]` of one."""
     if value is None:
         return Document
-    if isinstance(value, type) and issubclass(value, DocList):
+    # DocList[X] is a class or a typing alias depending on X; either way it carries X as doc_type.
+    origin = typing.get_origin(value) or value
+    if isinstance(origin, type) and issubclass(origin, DocList):
         doc_type = getattr(value, "doc_type", None)
         if isinstance(doc_type, type) and issubclass(doc_type, BaseDoc):
             return doc_type

@@ -49,11 +49,9 @@ def test_subscribe_yields_every_event_then_ends(http_stub: HttpStub) -> None:
 
 def test_breaking_out_of_a_subscription_stops_it_on_the_server(http_stub: HttpStub) -> None:
     with Client(port=http_stub.port, protocol="http") as client:
-        events = client.subscribe("subscription { count(to: 1000, delay: 0.01) }")
-        for event in events:
+        for event in client.subscribe("subscription { count(to: 1000, delay: 0.01) }"):
             if event["data"]["count"] == 2:
-                break
-        events.close()  # what leaving the loop does once the iterator is dropped
+                break  # the loop drops the iterator, which closes it: `complete`, then the socket
         assert http_stub.log.stopped.wait(10), "the server kept the subscription running"
     assert len(http_stub.log.sent) < 1000
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from docarray import BaseDoc, DocList
 
 from flowql import AsyncClient, Client, Document, DocumentArray, ExecutorError
 from flowql.client import Response
@@ -238,3 +240,32 @@ def test_grpcs_with_a_trusted_certificate(tls_files: tuple[Path, Path]) -> None:
             assert as_docs(client.post("/upper", docs(1))).texts == ["D0"]
         with Client(host="localhost", port=port, tls=True, root_certificates=str(tls_files[0])) as client:
             assert as_docs(client.post("/upper", docs(1))).texts == ["D0"]
+
+
+class Passage(BaseDoc):
+    title: str
+    score: float = 0.0
+
+
+def test_return_type_decodes_results_into_a_custom_document_type(sync_port: int) -> None:
+    with Client(port=sync_port) as client:
+        result = client.post("/echo", [Passage(title="a", score=0.5)], return_type=DocList[Passage])
+        same = client.post("/echo", [Passage(title="b")], return_type=Passage)
+    assert isinstance(result, DocList) and result[0].title == "a" and result[0].score == 0.5
+    assert as_docs(same)[0].title == "b"
+
+
+async def test_coroutine_callbacks_are_awaited(stub: StubGateway) -> None:
+    server, port = await start_stub(stub)
+    done: list[str] = []
+
+    async def on_done(response: Response) -> None:
+        await asyncio.sleep(0)
+        done.append(response.request_id)
+
+    try:
+        async with AsyncClient(port=port) as client:
+            responses = [r.request_id async for r in client.post("/echo", docs(3), request_size=1, on_done=on_done)]
+    finally:
+        await server.stop(0)
+    assert sorted(done) == sorted(responses) and len(done) == 3
