@@ -259,3 +259,20 @@ async def test_endpoints_and_health_of_the_gateway(harness: GatewayHarness) -> N
     async with grpc.aio.insecure_channel(url) as channel:
         reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_executor_stopped_mid_request_fails_that_request_naming_it(harness: GatewayHarness) -> None:
+    node = await harness.executor("probe", Probe)
+    probe = harness.worker("probe").executor
+    assert isinstance(probe, Probe)
+    probe.gate = asyncio.Event()
+    stub = await harness.gateway([node], ["probe"], retries=1)
+    call = asyncio.ensure_future(stub.Process(request_of(Document()), timeout=RPC_TIMEOUT_S))
+    await asyncio.wait_for(probe.entered.wait(), RPC_TIMEOUT_S)
+    await harness.worker("probe").stop(0)
+    response = await call
+    probe.gate.set()
+    error = error_of(response)
+    assert error is not None and error.executor == "probe"
+    assert error.exception_type == "ServiceUnavailable"
+    assert f"at {harness.worker('probe').address}" in error.message, error.message

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 import sys
+from pathlib import Path
 
 import grpc
 import httpx
@@ -61,3 +64,41 @@ def test_listener_urls_name_the_protocol_and_tls() -> None:
     assert listener_url("websocket", "h", 2, tls=False) == "ws://h:2"
     assert listener_url("http", "h", 3, tls=True) == "https://h:3"
     assert listener_url("grpc", "h", 4, tls=True) == "grpcs://h:4"
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    """(certificate, key) PEM files for 127.0.0.1, self-signed by Debian's openssl."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+async def test_tls_listeners_serve_grpcs_and_https(tls_files: tuple[Path, Path]) -> None:
+    cert, key = tls_files
+    settings = GatewaySettings(
+        host="127.0.0.1", protocols=["grpc", "http"], ports=[0, 0], ssl_certfile=str(cert), ssl_keyfile=str(key)
+    )
+    server = GatewayServer(settings, chain("up"), transport_factory=factory_for(FakeExecutor("up", upper)))
+    urls = await server.start()
+    try:
+        assert urls[0].startswith("grpcs://") and urls[1].startswith("https://")
+        credentials = grpc.ssl_channel_credentials(root_certificates=cert.read_bytes())
+        async with grpc.aio.secure_channel(urls[0].removeprefix("grpcs://"), credentials) as channel:
+            stub = GatewayServiceStub(channel)  # type: ignore[no-untyped-call]
+            response = await stub.Process(request_of(Document(text="tls")), timeout=RPC_TIMEOUT_S)
+        assert texts(response) == ["TLS"]
+        context = ssl.create_default_context(cafile=str(cert))
+        async with httpx.AsyncClient(base_url=urls[1], verify=context, timeout=RPC_TIMEOUT_S) as client:
+            assert (await client.get("/status")).status_code == 200
+    finally:
+        await server.stop(grace=1)
