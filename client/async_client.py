@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from types import TracebackType
 from typing import Any
 
@@ -119,8 +120,9 @@ class AsyncClient:
             prefetch=prefetch,
             return_type=return_type,
         )
-        async for response in self._core.stream(on, inputs, options):
-            yield response
+        async with aclosing(self._core.stream(on, inputs, options)) as responses:
+            async for response in responses:
+                yield response
 
     def index(self, inputs: Any = None, **kwargs: Any) -> AsyncGenerator[Response, None]:
         """`post('/index', ...)`."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -91,25 +91,29 @@ class ClientCore:
 
     async def stream(self, on: str, inputs: Any, options: PostOptions) -> AsyncGenerator[Response, None]:
         """The responses of one post, after their callbacks ran, in arrival (or request) order."""
-        async for response, _ok in self._run_post(on, inputs, options):
-            yield response
+        async with contextlib.aclosing(self._run_post(on, inputs, options)) as responses:
+            async for response, _ok in responses:
+                yield response
 
     async def collect(self, on: str, inputs: Any, options: PostOptions) -> DocList[Any] | list[Response] | None:
         """What the sync `post()` returns: None with callbacks, else the responses or all result docs."""
         responses: list[Response] = []
         docs: DocList[Any] = DocumentArray() if options.return_type is Document else DocList[options.return_type]()  # type: ignore[name-defined]
-        async for response, ok in self._run_post(on, inputs, options):
-            if options.has_callbacks:
-                continue
-            if options.return_responses:
-                responses.append(response)
-            elif ok:
-                docs.extend(response.docs)
+        async with contextlib.aclosing(self._run_post(on, inputs, options)) as answered:
+            async for response, ok in answered:
+                if options.has_callbacks:
+                    continue
+                if options.return_responses:
+                    responses.append(response)
+                elif ok:
+                    docs.extend(response.docs)
         if options.has_callbacks:
             return None
         return responses if options.return_responses else docs
 
-    async def _run_post(self, on: str, inputs: Any, options: PostOptions) -> AsyncIterator[tuple[Response, bool]]:
+    async def _run_post(
+        self, on: str, inputs: Any, options: PostOptions
+    ) -> AsyncGenerator[tuple[Response, bool], None]:
         transport = await self.transport()
         template = RequestTemplate(
             endpoint=on,
@@ -133,11 +137,12 @@ class ClientCore:
         progress = PostProgress(on, count_requests(inputs, options.request_size)) if options.show_progress else None
         with progress if progress is not None else contextlib.nullcontext():
             try:
-                async for request, response in pipeline.responses():
-                    if progress is not None:
-                        progress.advance(len(request.docs) if request is not None else 0)
-                    ok = await callbacks.on_response(response)
-                    yield response, ok
+                async with contextlib.aclosing(pipeline.responses()) as answered:
+                    async for request, response in answered:
+                        if progress is not None:
+                            progress.advance(len(request.docs) if request is not None else 0)
+                        ok = await callbacks.on_response(response)
+                        yield response, ok
             except StreamFailed as failed:
                 if options.on_error is None:
                     raise failed.error from failed.error.__cause__

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
 from flowql._exceptions import FlowQLError, RequestTimeout, ServiceUnavailable, TransportError
@@ -79,7 +79,7 @@ class RequestPipeline:
         self._held: dict[int, tuple[OutgoingRequest, Response]] = {}
         self._next_seq = 0
 
-    async def responses(self) -> AsyncIterator[tuple[OutgoingRequest | None, Response]]:
+    async def responses(self) -> AsyncGenerator[tuple[OutgoingRequest | None, Response], None]:
         """Each response with the request it answers (None for an answer to no known request)."""
         producer = asyncio.create_task(self._produce())
         try:
@@ -87,9 +87,11 @@ class RequestPipeline:
             while True:
                 resend = list(self._pending.values())
                 try:
-                    async for answered, response in self._session(resend):
-                        for item in self._release(answered, response):
-                            yield item
+                    async with contextlib.aclosing(self._session(resend)) as session:
+                        async for answered, response in session:
+                            idle_failures = 0
+                            for item in self._release(answered, response):
+                                yield item
                 except ServiceUnavailable as exc:
                     if self._pending:
                         attempt = max(request.attempts for request in self._pending.values())
@@ -156,7 +158,9 @@ class RequestPipeline:
         if deadline is not None and timeout is not None and deadline.when() is None:
             deadline.reschedule(request.sent_at + timeout)
 
-    async def _session(self, resend: list[OutgoingRequest]) -> AsyncIterator[tuple[OutgoingRequest | None, Response]]:
+    async def _session(
+        self, resend: list[OutgoingRequest]
+    ) -> AsyncGenerator[tuple[OutgoingRequest | None, Response], None]:
         stream = self._transport.exchange(self._outgoing(resend), self._exchange_options)
         timeout = self._options.timeout
         try:
@@ -181,7 +185,7 @@ class RequestPipeline:
                     self._deadline = None
                 yield self._pending.pop(response.request_id, None), response
         finally:
-            await stream.aclose()  # type: ignore[attr-defined]
+            await stream.aclose()
 
     def _release(
         self, request: OutgoingRequest | None, response: Response

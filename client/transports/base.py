@@ -9,7 +9,7 @@ prefetch window, retries, timeouts, ordering and callbacks live above it (`pipel
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from docarray import BaseDoc
@@ -40,7 +40,9 @@ class ClientTransport(ABC):
     address: str
 
     @abstractmethod
-    def exchange(self, requests: AsyncIterator[OutgoingRequest], options: ExchangeOptions) -> AsyncIterator[Response]:
+    def exchange(
+        self, requests: AsyncIterator[OutgoingRequest], options: ExchangeOptions
+    ) -> AsyncGenerator[Response, None]:
         """Send `requests` as they come and yield the responses as they arrive.
 
         Ends when `requests` is exhausted and every sent request has its response; raises a

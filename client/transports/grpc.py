@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ class GrpcTransport(ClientTransport):
 
     async def exchange(
         self, requests: AsyncIterator[OutgoingRequest], options: ExchangeOptions
-    ) -> AsyncIterator[Response]:
+    ) -> AsyncGenerator[Response, None]:
         metadata = self._metadata + tuple((key.lower(), value) for key, value in options.headers.items())
         call = self._stub.Call(metadata=metadata or None, compression=grpc_compression(options.compression))
         # Written from our own task with call.write(): with a request iterator, grpc reports a

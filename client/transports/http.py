@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -54,7 +54,7 @@ class HttpTransport(ClientTransport):
 
     async def exchange(
         self, requests: AsyncIterator[OutgoingRequest], options: ExchangeOptions
-    ) -> AsyncIterator[Response]:
+    ) -> AsyncGenerator[Response, None]:
         headers = {"Content-Type": _JSON, **options.headers}
         if options.compression:
             # Bodies go out plain (Starlette does not inflate requests); answers may come compressed.

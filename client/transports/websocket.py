@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
@@ -58,7 +58,7 @@ class WebSocketTransport(ClientTransport):
 
     async def exchange(
         self, requests: AsyncIterator[OutgoingRequest], options: ExchangeOptions
-    ) -> AsyncIterator[Response]:
+    ) -> AsyncGenerator[Response, None]:
         websocket = await self._connect(options)
         inbox: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
         sent = 0

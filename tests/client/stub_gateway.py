@@ -51,6 +51,7 @@ class StubGateway(flowql_pb2_grpc.GatewayServiceServicer):
     max_in_flight: int = 0
     metadata: list[dict[str, str]] = field(default_factory=list)
     dry_run_ok: bool = True
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def answer(self, request: DataRequest) -> DataRequest:
         header = request.header
@@ -117,6 +118,7 @@ class StubGateway(flowql_pb2_grpc.GatewayServiceServicer):
             await reader
         finally:
             reader.cancel()
+            self.ended.set()
 
     async def Process(self, request: DataRequest, context: Context) -> DataRequest:
         return await self.answer(request)

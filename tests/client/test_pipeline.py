@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -140,3 +141,30 @@ async def test_a_failing_input_generator_fails_the_post_after_the_sent_requests(
     finally:
         await server.stop(0)
     assert [r.docs.texts for r in got] == [["A"]]
+
+
+async def test_leaving_the_async_loop_early_ends_the_stream_at_the_gateway() -> None:
+    stub = StubGateway()
+    server, port = await start_stub(stub)
+
+    def endless() -> Iterator[Document]:
+        while True:
+            yield Document(text="x")
+
+    try:
+        async with AsyncClient(port=port) as client:
+            async with contextlib.aclosing(client.post("/echo", endless(), request_size=1, prefetch=2)) as stream:
+                async for index, _ in aenumerate(stream):
+                    if index == 2:
+                        break
+            await asyncio.wait_for(stub.ended.wait(), 10)
+    finally:
+        await server.stop(0)
+    assert len(stub.seen) <= 3 + 2  # what was answered plus the window
+
+
+async def aenumerate(iterator: AsyncIterator[Response]) -> AsyncIterator[tuple[int, Response]]:
+    index = 0
+    async for item in iterator:
+        yield index, item
+        index += 1
