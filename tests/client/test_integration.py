@@ -40,8 +40,10 @@ def start(argv: list[str], ready_prefix: str, deadline_s: float = 30) -> tuple[s
                 return process, line.strip()
             if not line and process.poll() is not None:
                 break
-    stop(process)
+    if process.poll() is None:
+        process.kill()
     stderr = process.stderr.read() if process.stderr else ""
+    stop(process)
     raise AssertionError(f"{argv[0]} did not start: {stderr[-2000:]}")
 
 
