@@ -179,7 +179,7 @@ class SentenceSplitter(Executor):
 
     @requests(on="/index")
     def split(self, docs: DocList[IndexRequest], parameters: dict[str, Any], **kwargs: Any) -> DocList[IndexedText]:
-        """Split each text into sentences (its chunks)."""
+        """Index texts: each is split into sentences here, then embedded and stored in one index shard."""
         out = DocList[IndexedText]()
         for doc in docs:
             sentences = DocList[Sentence]([Sentence(text=s, uri=doc.uri) for s in split_sentences(doc.text)])
@@ -209,7 +209,8 @@ class HashingEmbedder(Executor):
     def embed_queries(
         self, docs: DocList[SearchQuery], parameters: dict[str, Any], **kwargs: Any
     ) -> DocList[EmbeddedQuery]:
-        """Give each query its vector."""
+        """Search the indexed sentences: each query is embedded here, then every index shard is asked and
+        the best `top_k` matches (a parameter, default 5) come back, highest cosine similarity first."""
         return DocList[EmbeddedQuery](
             [EmbeddedQuery(id=d.id, text=d.text, embedding=embed_text(d.text, self.dim, self.ngram)) for d in docs]
         )

@@ -18,7 +18,7 @@
       search(data: $data, parameters: $parameters) { text matches { id text uri scores } }
     }`;
   const GENERATE_SUBSCRIPTION = `
-    subscription Generate($data: PromptInput!) {
+    subscription Generate($data: [PromptInput!]!) {
       generate(data: $data) { text index }
     }`;
 
@@ -31,9 +31,13 @@
     const ext = error.extensions || {};
     const message = error.message || "unknown error";
     if (ext.executor) {
-      const code = String(ext.code || "");
-      if (/UNAVAILABLE|UNREACHABLE/i.test(code)) {
-        return `The "${ext.executor}" step is not reachable right now (is it running?). ${message}`;
+      // The gateway names the executor and the kind of failure (extensions.exceptionType); the
+      // transport details (addresses, gRPC codes) mean nothing to a person using this page.
+      if (ext.exceptionType === "ServiceUnavailable") {
+        return `The "${ext.executor}" step is not reachable right now (is it running?). Try again in a moment.`;
+      }
+      if (ext.exceptionType === "RequestTimeout") {
+        return `The "${ext.executor}" step did not answer in time. Try again in a moment.`;
       }
       return `The "${ext.executor}" step failed: ${ext.message || message}`;
     }
@@ -217,7 +221,7 @@
     };
 
     stopGeneration = wsClient.subscribe(
-      { query: GENERATE_SUBSCRIPTION, variables: { data: { text, max_tokens: maxTokens } } },
+      { query: GENERATE_SUBSCRIPTION, variables: { data: [{ text, maxTokens }] } },
       {
         next(result) {
           if (result.errors && result.errors.length) {

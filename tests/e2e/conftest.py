@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: a headless Chromium driven through Selenium, and a static file server.
+"""Fixtures for the browser tests: a headless Chromium driven through Selenium, a static file server,
+and the example application's Flow.
 
 Chromium and its driver are Debian's (`scripts/install_system_deps.sh` installs them); the driver is
 given by path so Selenium Manager never tries to download one.
@@ -9,14 +10,25 @@ from __future__ import annotations
 import functools
 import http.server
 import shutil
+import socket
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
+
+from flowql import Flow
+from tests.conftest import REPO_ROOT
+
+FLOW_YAML = REPO_ROOT / "examples" / "textsearch" / "flow.yml"
+WEB_DIR = REPO_ROOT / "examples" / "web"
+DOCS_IMAGES = REPO_ROOT / "docs" / "images"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -77,3 +89,46 @@ def static_site() -> Iterator[Callable[[Path], str]]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class RunningExample:
+    """The example Flow as the tests reach it."""
+
+    http: str  # base URL of the gateway's HTTP listener, e.g. http://127.0.0.1:PORT
+    flow: Flow
+
+
+def _free_ports(count: int) -> list[int]:
+    # Hold every socket until all are picked, so no port is handed out twice.
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _example_yaml_with_free_ports(folder: Path) -> tuple[Path, int]:
+    config: dict[str, Any] = yaml.safe_load(FLOW_YAML.read_text())
+    http_port, grpc_port = _free_ports(2)
+    assert config["with"]["protocol"] == ["http", "grpc"], "the example serves http then grpc"
+    config["with"]["port"] = [http_port, grpc_port]
+    config["with"]["static_dir"] = str(WEB_DIR)
+    for executor in config["executors"]:
+        executor["py_modules"] = [str(FLOW_YAML.parent / module) for module in executor["py_modules"]]
+    path = folder / "flow.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path, http_port
+
+
+@pytest.fixture(scope="module")
+def example_flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningExample]:
+    """The example Flow of examples/textsearch/flow.yml, loaded with the real `Flow.load_config` with only
+    its ports swapped for free ones (and its relative paths made absolute, so the copy works from a
+    temporary folder); started once per test module and stopped after it."""
+    path, http_port = _example_yaml_with_free_ports(tmp_path_factory.mktemp("example-flow"))
+    with Flow.load_config(str(path)) as flow:
+        yield RunningExample(http=f"http://127.0.0.1:{http_port}", flow=flow)
