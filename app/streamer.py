@@ -24,12 +24,13 @@ from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 
 from flowql._exceptions import BadRequestError, FlowQLError, ServiceUnavailable
-from flowql.proto.flowql_pb2 import DataRequest, EndpointsInfo, Status
+from flowql.proto.flowql_pb2 import DataRequest, Status
 from flowql.request import add_route
 from flowql.topology import GATEWAY, Topology
 
 from .background import BackgroundTasks
-from .discovery import EndpointSpec, ExecutorDescription, HealthState, merge_endpoints
+from .discovery import EndpointSpec, ExecutorDescription, HealthState
+from .executor_catalog import ExecutorCatalog
 from .executor_hop import ExecutorHop
 from .grpc_transport import GrpcTransport
 from .request_merge import first_error, join_branches, merge_requests
@@ -43,11 +44,6 @@ __all__ = ["GatewayStreamer"]
 logger = logging.getLogger("flowql.gateway")
 
 _MAX_CACHED_PATTERNS = 256
-# `executors()` is synchronous and answers from the last health check; a call that finds the
-# answer older than this starts a fresh check in the background for the next call.
-_HEALTH_TTL_S = 1.0
-# Executors that did not describe their endpoints are asked again at most this often.
-_REDISCOVERY_INTERVAL_S = 2.0
 
 
 class GatewayStreamer:
@@ -75,15 +71,11 @@ class GatewayStreamer:
             )
             for node in topology.nodes
         }
-        self._discovery_timeout = discovery_timeout
-        self._infos: dict[str, EndpointsInfo] = {}
-        self._specs: list[EndpointSpec] | None = None
-        self._health: dict[str, HealthState] = {}
-        self._health_checked_at = float("-inf")
-        self._health_refresh: asyncio.Task[dict[str, HealthState]] | None = None
+        self._catalog = ExecutorCatalog(
+            topology, self._plan, self._hops, self._background, discovery_timeout=discovery_timeout
+        )
         self._patterns: dict[str, re.Pattern[str]] = {}
         self._prefix_plans: dict[str, RoutingPlan] = {}
-        self._discovery_tried_at = float("-inf")
         self._closed = False
 
     def _grpc_transport(self, executor: str, shard: int, addresses: Sequence[str]) -> ExecutorTransport:
@@ -99,8 +91,8 @@ class GatewayStreamer:
 
     async def start(self) -> None:
         """Ask every executor for its endpoints and health (unreachable ones are asked again later)."""
-        await self._discover(force=True)
-        await self.check_health()
+        await self._catalog.discover(force=True)
+        await self._catalog.check_health()
 
     async def close(self, grace: float = 5.0) -> None:
         """Let floating work finish (up to `grace` seconds), then close every connection."""
@@ -146,7 +138,7 @@ class GatewayStreamer:
         except FlowQLError as exc:
             yield error_response(request, GATEWAY, exc)
             return
-        streaming = await self._streaming_executor(request.header.exec_endpoint, pattern)
+        streaming = await self._catalog.streaming_executor(request.header.exec_endpoint, pattern)
         if streaming is None:
             yield await self.process(request)
             return
@@ -264,77 +256,19 @@ class GatewayStreamer:
             del response.branches[:]
         return response
 
-    # -- discovery and health ----------------------------------------------------------------------
-
-    async def _discover(self, *, force: bool = False) -> None:
-        missing = [hop for name, hop in self._hops.items() if name not in self._infos]
-        if not missing:
-            return
-        # An executor that is down must not cost every later call a round of attempts.
-        if not force and time.monotonic() - self._discovery_tried_at < _REDISCOVERY_INTERVAL_S:
-            return
-        self._discovery_tried_at = time.monotonic()
-        answers = await asyncio.gather(
-            *(asyncio.wait_for(hop.shards[0].endpoints(), self._discovery_timeout) for hop in missing),
-            return_exceptions=True,
-        )
-        for hop, answer in zip(missing, answers, strict=True):
-            if isinstance(answer, EndpointsInfo):
-                self._infos[hop.name] = answer
-                self._specs = None
-            else:
-                logger.warning("executor %r did not describe its endpoints: %s", hop.name, answer)
+    # -- what the executors say about themselves ---------------------------------------------------
 
     async def endpoints(self) -> list[EndpointSpec]:
         """The Flow's endpoints, merged over the executors (asked once, then cached)."""
-        await self._discover()
-        if self._specs is None:
-            ordered = [self._infos[node.name] for node in self._plan.nodes if node.name in self._infos]
-            self._specs = merge_endpoints(ordered)
-        return list(self._specs)
+        return await self._catalog.endpoints()
 
     def has_default_endpoint(self) -> bool:
         """Whether some executor has a catch-all `@requests` handler (as far as discovered)."""
-        return any(info.has_default for info in self._infos.values())
-
-    async def _streaming_executor(self, endpoint: str, pattern: re.Pattern[str] | None) -> PlannedNode | None:
-        await self._discover()
-        for node in self._plan.nodes:
-            if node.floating or (pattern is not None and pattern.match(node.name) is None):
-                continue
-            info = self._infos.get(node.name)
-            if info is not None and any(e.endpoint == endpoint and e.streaming for e in info.endpoints):
-                return node
-        return None
+        return self._catalog.has_default_endpoint()
 
     async def check_health(self) -> dict[str, HealthState]:
         """Ask every replica's grpc.health.v1 service; an executor is SERVING when all its replicas are."""
-        names = list(self._hops)
-        answers = await asyncio.gather(*(self._executor_health(self._hops[name]) for name in names))
-        self._health = dict(zip(names, answers, strict=True))
-        self._health_checked_at = time.monotonic()
-        return dict(self._health)
-
-    def _refresh_health_soon(self) -> None:
-        if self._closed or time.monotonic() - self._health_checked_at < _HEALTH_TTL_S:
-            return
-        if self._health_refresh is not None and not self._health_refresh.done():
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._health_refresh = loop.create_task(self.check_health())
-        self._background.track(self._health_refresh)
-
-    async def _executor_health(self, hop: ExecutorHop) -> HealthState:
-        try:
-            replies = await asyncio.gather(*(transport.health() for transport in hop.shards))
-        except Exception:
-            logger.warning("health check of executor %r failed", hop.name, exc_info=True)
-            return "UNKNOWN"
-        serving = all(all(reply.values()) for reply in replies)
-        return "SERVING" if serving else "NOT_SERVING"
+        return await self._catalog.check_health()
 
     async def dry_run(self) -> dict[str, bool]:
         """Executor name -> whether every replica of every shard answers its health check as SERVING."""
@@ -344,29 +278,9 @@ class GatewayStreamer:
         """The executors as the topology describes them, with their discovered endpoints and the
         health found by the last `check_health()` / `dry_run()` (start() runs one; a call finding
         it older than a second starts a new one in the background)."""
-        self._refresh_health_soon()
-        floating = {node.name for node in self._plan.nodes if node.floating}
-        descriptions = []
-        for node in self.topology.nodes:
-            info = self._infos.get(node.name)
-            descriptions.append(
-                ExecutorDescription(
-                    name=node.name,
-                    endpoints=tuple(e.endpoint for e in info.endpoints) if info is not None else (),
-                    needs=tuple(node.needs) or (GATEWAY,),
-                    shards=len(node.shards),
-                    replicas=max((len(replicas) for replicas in node.shards), default=0),
-                    addresses=tuple(tuple(replicas) for replicas in node.shards),
-                    polling=dict(node.polling),
-                    when=node.when,
-                    no_reduce=node.no_reduce,
-                    floating=node.name in floating,
-                    external=node.external,
-                    has_default=info.has_default if info is not None else False,
-                    health=self._health.get(node.name, "UNKNOWN"),
-                )
-            )
-        return descriptions
+        if not self._closed:
+            self._catalog.refresh_health_soon()
+        return self._catalog.describe()
 
     @property
     def plan(self) -> RoutingPlan:
