@@ -71,7 +71,8 @@ class ClientCore:
                 verify=verify,
                 headers=self.settings.headers,
                 timeout=httpx.Timeout(None, connect=30.0),
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+                # Requests beyond this many connections wait in the pool (prefetch bounds them anyway).
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
             )
         return self._http
 

@@ -26,9 +26,12 @@ class LoopThread:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def _running_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
+            if self._closed:
+                raise RuntimeError("this client is closed; create a new one")
             if self._loop is None:
                 loop = asyncio.new_event_loop()
                 started = threading.Event()
@@ -57,7 +60,12 @@ class LoopThread:
         if threading.current_thread() is self._thread:
             coroutine.close()
             raise RuntimeError("a sync Client cannot be called from its own callbacks; use AsyncClient there")
-        future = asyncio.run_coroutine_threadsafe(coroutine, self._running_loop())
+        try:
+            loop = self._running_loop()
+        except RuntimeError:
+            coroutine.close()
+            raise
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
         try:
             return future.result()
         except BaseException:
@@ -84,6 +92,7 @@ class LoopThread:
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
+            self._closed = True
         if loop is None or thread is None:
             return
         loop.call_soon_threadsafe(loop.stop)

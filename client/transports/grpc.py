@@ -24,11 +24,11 @@ _COMPRESSIONS = {
     "deflate": grpc.Compression.Deflate,
     "nocompression": grpc.Compression.NoCompression,
 }
-# Documents can be large: lift gRPC's 4 MiB default limit on messages.
+# Documents can be large: lift gRPC's 4 MiB default limit on messages. (No client keepalive pings:
+# a server with default settings answers frequent pings with GOAWAY "too_many_pings".)
 _CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", -1),
     ("grpc.max_receive_message_length", -1),
-    ("grpc.keepalive_time_ms", 30_000),
 ]
 
 

@@ -269,3 +269,11 @@ async def test_coroutine_callbacks_are_awaited(stub: StubGateway) -> None:
     finally:
         await server.stop(0)
     assert sorted(done) == sorted(responses) and len(done) == 3
+
+
+def test_a_closed_client_refuses_further_calls(sync_port: int) -> None:
+    client = Client(port=sync_port)
+    assert as_docs(client.post("/upper", docs(1))).texts == ["D0"]
+    client.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        client.post("/upper", docs(1))
