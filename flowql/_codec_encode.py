@@ -28,7 +28,7 @@ from docarray.base_doc.doc import BaseDocWithoutId
 from docarray.base_doc.mixins.io import _type_to_protobuf
 from docarray.typing import ID, NdArray
 
-from flowql._codec_wire import TAG, RawDoc, RawDocList, varint
+from flowql._codec_wire import ONE_BYTE, TAG, RawDoc, RawDocList, varint
 
 __all__ = ["encode_docs", "INT64_TYPE"]
 
@@ -41,6 +41,7 @@ _UINT64 = 2**64 - 1
 _ID_TAG = TAG.TYPE + varint(len(b"id")) + b"id"
 _INT64_TAG = TAG.TYPE + varint(len(INT64_TYPE)) + INT64_TYPE.encode()
 _pack_double = struct.Struct("<d").pack
+_FIELD1_HEAD = tuple(TAG.FIELD1 + byte for byte in ONE_BYTE)
 
 
 def encode_docs(docs: Iterable[BaseDoc]) -> bytes:
@@ -77,7 +78,8 @@ def _write_value(value: Any) -> bytes:
 
 
 def _delimited(tag: bytes, body: bytes) -> bytes:
-    return tag + varint(len(body)) + body
+    size = len(body)
+    return tag + (ONE_BYTE[size] if size < 0x80 else varint(size)) + body
 
 
 def _write_none(value: None) -> bytes:
@@ -85,11 +87,15 @@ def _write_none(value: None) -> bytes:
 
 
 def _write_text(value: str) -> bytes:
-    return _delimited(TAG.TEXT, value.encode())
+    data = value.encode()
+    size = len(data)
+    return TAG.TEXT + (ONE_BYTE[size] if size < 0x80 else varint(size)) + data
 
 
 def _write_id(value: str) -> bytes:
-    return _delimited(TAG.TEXT, value.encode()) + _ID_TAG
+    data = value.encode()
+    size = len(data)
+    return TAG.TEXT + (ONE_BYTE[size] if size < 0x80 else varint(size)) + data + _ID_TAG
 
 
 def _write_bool(value: bool) -> bytes:
@@ -97,6 +103,8 @@ def _write_bool(value: bool) -> bytes:
 
 
 def _write_int(value: int) -> bytes:
+    if 0 <= value < 0x80:
+        return TAG.INTEGER + ONE_BYTE[value]
     if _INT32_MIN <= value <= _INT32_MAX:
         # int32 on the wire is a varint of the two's complement 64-bit value
         return TAG.INTEGER + varint(value & _UINT64)
@@ -116,10 +124,17 @@ def _write_dict(value: dict[Any, Any]) -> bytes:
         return TAG.DICT + b"\x00"
     entries = []
     for key, item in value.items():  # map entries by hand, in the dict's own order
-        if not isinstance(key, str):
+        if type(key) is not str and not isinstance(key, str):
             raise ValueError(f"Protobuf only support string as key, but got {type(key)}")
-        entry = _delimited(TAG.FIELD1, key.encode()) + _delimited(TAG.FIELD2, _write_value(item))
-        entries.append(_delimited(TAG.FIELD1, entry))
+        name = key.encode()
+        node = _write_value(item)
+        entry_size = len(name) + len(node) + 4
+        if entry_size < 0x80:  # all three lengths fit a byte: the common small tag
+            entries.append(
+                _FIELD1_HEAD[entry_size] + _FIELD1_HEAD[len(name)] + name + TAG.FIELD2 + ONE_BYTE[len(node)] + node
+            )
+        else:
+            entries.append(_delimited(TAG.FIELD1, _delimited(TAG.FIELD1, name) + _delimited(TAG.FIELD2, node)))
     return _delimited(TAG.DICT, b"".join(entries))
 
 
@@ -141,9 +156,7 @@ def _write_tuple(value: Sequence[Any]) -> bytes:
 
 
 def _doc_bytes(doc: BaseDocWithoutId) -> bytes:
-    message = RawDoc()
-    message.data.update(_doc_nodes(doc))
-    data: bytes = message.SerializeToString()
+    data: bytes = RawDoc(data=_doc_nodes(doc)).SerializeToString()
     return data
 
 
@@ -161,21 +174,31 @@ def _tensor_writer(type_name: str) -> Writer:
     type_tag = _delimited(TAG.TYPE, type_name.encode())
 
     def write(value: np.ndarray[Any, Any]) -> bytes:
-        if value.dtype.hasobject:
+        dtype = value.dtype
+        if dtype.hasobject:
             raise ValueError("an ndarray of Python objects cannot be serialized to protobuf")
         buffer = value.tobytes()  # C order, whatever the array's layout
-        shape = b"".join([varint(dim) for dim in value.shape])
-        dtype = value.dtype.str.encode()
-        dense = [] if not buffer else [TAG.FIELD1, varint(len(buffer)), buffer]
-        if shape:
-            dense += [TAG.FIELD2, varint(len(shape)), shape]
-        dense += [TAG.FIELD3, varint(len(dtype)), dtype]
-        dense_len = sum(map(len, dense))
-        tensor_head = TAG.FIELD1 + varint(dense_len)
-        tensor_len = len(tensor_head) + dense_len
-        return b"".join([TAG.NDARRAY, varint(tensor_len), tensor_head, *dense, type_tag])
+        size = len(buffer)
+        buffer_head = TAG.FIELD1 + varint(size) if size else b""
+        tail = _shape_field(value.shape) + _dtype_field(dtype)
+        dense_size = len(buffer_head) + size + len(tail)
+        dense_head = TAG.FIELD1 + varint(dense_size)
+        tensor_head = TAG.NDARRAY + varint(len(dense_head) + dense_size)
+        return b"".join((tensor_head, dense_head, buffer_head, buffer, tail, type_tag))
 
     return write
+
+
+@functools.lru_cache(maxsize=256)
+def _shape_field(shape: tuple[int, ...]) -> bytes:
+    """DenseNdArrayProto.shape (packed) for a shape: shapes repeat from document to document."""
+    return _delimited(TAG.FIELD2, b"".join([varint(dim) for dim in shape])) if shape else b""
+
+
+@functools.lru_cache(maxsize=64)
+def _dtype_field(dtype: np.dtype[Any]) -> bytes:
+    """DenseNdArrayProto.dtype, numpy's own dtype string as docarray writes it ("<f4")."""
+    return _delimited(TAG.FIELD3, dtype.str.encode())
 
 
 def _write_docarray_node(value: Any) -> bytes:

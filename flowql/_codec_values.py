@@ -20,6 +20,7 @@ from docarray.typing import ID, NdArray
 from docarray.typing.proto_register import _PROTO_TYPE_NAME_TO_CLASS
 
 from flowql._codec_encode import INT64_TYPE
+from flowql._codec_scan import scan_dict, scan_tensor
 from flowql._codec_wire import Node
 
 __all__ = ["Mismatch", "Reader", "Check", "read_any", "read_str", "read_tensor", "id_reader", "checked", "check_for"]
@@ -47,8 +48,11 @@ def read_any(raw: bytes) -> Any:
         if size < 0x80 and len(raw) == size + 2:
             return raw[2:].decode()
     elif first == _INTEGER:
-        if len(raw) == 2 and raw[1] < 0x80:
+        size = len(raw)
+        if size == 2 and raw[1] < 0x80:
             return raw[1]
+        if size == 3 and raw[1] >= 0x80 and raw[2] < 0x80:
+            return (raw[1] & 0x7F) | (raw[2] << 7)
         value = _plain_varint(raw)
         if value is not None:
             # int32 is written as the varint of its two's complement 64-bit value
@@ -62,15 +66,13 @@ def read_any(raw: bytes) -> Any:
     elif first == _DICT:
         if raw == _EMPTY_DICT:
             return {}
-        node = Node.FromString(raw)
-        if node.WhichOneof("content") == "dict":  # (a dict node never carries a `type`)
-            return {entry.key: read_any(entry.value) for entry in node.dict.data}
-        return _read_node(node, raw)
+        scanned = scan_dict(raw, read_any)
+        if scanned is not None:
+            return scanned
     elif first == _NDARRAY:
-        node = Node.FromString(raw)
-        if node.WhichOneof("content") == "ndarray" and node.type == NdArray._proto_type_name:
-            return _tensor(node)
-        return _read_node(node, raw)
+        parts = scan_tensor(raw)
+        if parts is not None:
+            return _make_tensor(*parts)
     return _read_node(Node.FromString(raw), raw)
 
 
@@ -114,7 +116,8 @@ def _read_typed(node: Any, kind: str | None, raw: bytes) -> Any:
         if type_name == INT64_TYPE:
             return int(node.text)
     if type_name == NdArray._proto_type_name and kind == "ndarray":
-        return _tensor(node)
+        dense = node.ndarray.dense
+        return _make_tensor(dense.buffer, tuple(dense.shape), dense.dtype)
     docarray_class = _PROTO_TYPE_NAME_TO_CLASS.get(type_name)
     if docarray_class is None or kind is None:
         raise Mismatch(type_name)
@@ -137,18 +140,18 @@ def read_str(raw: bytes) -> str:
 
 def read_tensor(raw: bytes) -> NdArray[Any]:
     """An `NdArray` (numpy) from an ndarray node, keeping dtype and shape; writable."""
+    if raw[0] == _NDARRAY:
+        parts = scan_tensor(raw)
+        if parts is not None:
+            return _make_tensor(*parts)
     node = Node.FromString(raw)
     if node.WhichOneof("content") != "ndarray" or node.type not in ("", NdArray._proto_type_name):
         raise Mismatch("not an ndarray node")
-    return _tensor(node)
-
-
-def _tensor(node: Any) -> NdArray[Any]:
     dense = node.ndarray.dense
-    dims = dense.shape
-    shape = (dims[0],) if len(dims) == 1 else tuple(dims)  # 1-d is the common case, and cheaper
-    dtype = dense.dtype
-    buffer = dense.buffer
+    return _make_tensor(dense.buffer, tuple(dense.shape), dense.dtype)
+
+
+def _make_tensor(buffer: bytes, shape: tuple[int, ...], dtype: str) -> NdArray[Any]:
     if not dtype:
         raise Mismatch("ndarray without dtype")
     if buffer:
@@ -162,7 +165,8 @@ def _tensor(node: Any) -> NdArray[Any]:
             raise Mismatch("ndarray buffer does not fit its shape and dtype")
         return tensor
     if shape:
-        return np.zeros(shape, dtype=dtype).view(NdArray)  # an empty array: keep its dtype
+        empty: NdArray[Any] = np.zeros(shape, dtype=dtype).view(NdArray)  # keeps its dtype
+        return empty
     raise Mismatch("ndarray without data or shape")
 
 

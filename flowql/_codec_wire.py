@@ -21,7 +21,7 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-__all__ = ["Node", "RawDoc", "RawDocList", "varint", "TAG"]
+__all__ = ["Node", "RawDoc", "RawDocList", "varint", "TAG", "ONE_BYTE"]
 
 _PACKAGE = "flowql.codec_wire"
 _FDP = descriptor_pb2.FieldDescriptorProto
@@ -128,13 +128,14 @@ class TAG:
     FIELD3 = b"\x1a"
 
 
-_ONE_BYTE = tuple(bytes((n,)) for n in range(128))
+#: The varint of each n < 128 (a single byte): lengths of short fields, looked up without a call.
+ONE_BYTE = tuple(bytes((n,)) for n in range(128))
 
 
 def varint(value: int) -> bytes:
     """The protobuf base-128 varint of a non-negative int (lengths, shapes, uint64 views of int32)."""
     if value < 0x80:
-        return _ONE_BYTE[value]
+        return ONE_BYTE[value]
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)

@@ -6,9 +6,10 @@ from typing import Any
 import numpy as np
 import pytest
 from docarray import BaseDoc, DocList
+from docarray.base_doc import AnyDoc
 from docarray.proto import DictOfAnyProto, DocListProto, DocProto, NodeProto
 from docarray.typing import ID, AnyUrl, NdArray
-from pydantic import ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from flowql.codec import decode_docs, encode_docs
 from flowql.documents import Document, DocumentArray
@@ -69,6 +70,41 @@ class LooseCount(BaseDoc):
 
 class Partial(BaseDoc):
     text: str | None = None
+
+
+class Extended(Document):
+    """A user subclass of the default document."""
+
+    rank: int = 0
+
+
+class Holder(BaseDoc):
+    """A field typed with flowql's DocumentArray (a DocList subclass with its own __init__)."""
+
+    docs: DocumentArray = Field(default_factory=DocumentArray)
+
+
+class Open(BaseDoc):
+    model_config = ConfigDict(extra="allow")  # type: ignore[assignment]
+    known: int = 0
+
+
+class Typed(BaseDoc):
+    """Typed containers and an ID that is not the document's own."""
+
+    weights: dict[str, float | None] = {}
+    names: list[str | None] = []
+    chunks: list[bytes] = []
+    flags: dict[str, bool] = {}
+    parent_id: ID | None = None
+    other: ID = ID("")
+
+
+class Counted(BaseDoc):
+    """Receives Partial's `text` as an int: the wire holds text, docarray coerces or refuses."""
+
+    text: int | None = None
+    author: Author | None = None
 
 
 class Bare(BaseDoc):
@@ -374,10 +410,111 @@ def test_a_parametrized_tensor_is_checked_like_docarray_checks_it() -> None:
         decode_docs(data, Fixed)
 
 
+def test_typed_containers_and_other_ids_round_trip() -> None:
+    docs = [
+        Typed(weights={"a": 1.5, "b": None}, names=["x", None], chunks=[b"\x00", b""], flags={"on": True}),
+        Typed(parent_id=ID("p1"), other=ID("o")),
+    ]
+    for data in (encode_docs(docs), docarray_encode(docs)):
+        for original, result in zip(docs, decode_docs(data, Typed), strict=True):
+            assert_same_doc(original, result)
+    assert decode_docs(encode_docs(docs), Typed)[0].other == ""  # only `id` itself gets a fresh one
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [Partial(text="12"), Partial(text="twelve"), Partial(text=None)],
+    ids=["coercible", "not-coercible", "none"],
+)
+def test_a_field_of_another_type_is_read_as_docarray_reads_it(sent: Partial) -> None:
+    data = encode_docs([sent])
+    try:
+        expected: Any = docarray_decode(data, Counted)[0].text
+    except ValidationError as exc:
+        expected = type(exc)
+    try:
+        got: Any = decode_docs(data, Counted)[0].text
+    except ValidationError as exc:
+        got = type(exc)
+    assert got == expected
+
+
+def test_a_nested_doc_field_holding_something_else_is_refused_as_docarray_refuses_it() -> None:
+    data = _doc_list_bytes({"author": NodeProto(text="not a doc").SerializeToString()})
+    with pytest.raises(ValidationError):
+        docarray_decode(data, Counted)
+    with pytest.raises(ValidationError):
+        decode_docs(data, Counted)
+
+
 def test_unparametrized_containers_and_any_round_trip() -> None:
     docs = [Bare(mapping={"a": [1, {"b": None}]}, items=[1, "x", 2.5], anything={"k": True}), Bare(anything=3)]
     for original, result in zip(docs, decode_docs(encode_docs(docs), Bare), strict=True):
         assert_same_doc(original, result)
+
+
+def test_subclasses_and_document_array_fields_round_trip() -> None:
+    extended = Extended(text="e", rank=3, matches=DocList[Document]([Document(text="m")]))
+    decoded = decode_docs(encode_docs([extended]), Extended)
+    assert_same_doc(extended, decoded[0])
+    holder = Holder(docs=DocumentArray([Document(text="q", embedding=np.ones(2))]))
+    result = decode_docs(encode_docs([holder]), Holder)[0]
+    assert isinstance(result.docs, DocumentArray) and result.docs.texts == ["q"]
+    assert_same_doc(holder, result)
+
+
+def test_any_doc_and_extra_fields_decode_as_docarray_does() -> None:
+    data = encode_docs([Document(text="x", tags={"a": 1}), Open(known=1, surplus="s")])
+    ours, theirs = decode_docs(data, AnyDoc), docarray_decode(data, AnyDoc)
+    assert [doc.__dict__ for doc in ours] == [doc.__dict__ for doc in theirs]
+    opened = decode_docs(encode_docs([Open(known=2, surplus="s")]), Open)[0]
+    reference = docarray_decode(encode_docs([Open(known=2, surplus="s")]), Open)[0]
+    assert opened.known == 2 and opened.__pydantic_extra__ == reference.__pydantic_extra__ == {}
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _field(tag: int, body: bytes) -> bytes:
+    return bytes([tag]) + _varint(len(body)) + body
+
+
+def _doc_list_bytes(*docs: dict[str, bytes]) -> bytes:
+    """DocListProto bytes written by hand, each node exactly as given (a parse-and-reserialize
+    would normalize the layouts these tests are about)."""
+    encoded = []
+    for doc in docs:
+        entries = [_field(0x0A, _field(0x0A, key.encode()) + _field(0x12, node)) for key, node in doc.items()]
+        encoded.append(_field(0x0A, b"".join(entries)))
+    return b"".join(encoded)
+
+
+def test_nodes_laid_out_differently_by_other_encoders_are_read() -> None:
+    array = np.arange(6, dtype=np.int32).reshape(2, 3)
+    regular = NdArray._docarray_from_native(array)._to_node_protobuf()
+    dense = _field(0x0A, array.tobytes()) + b"\x10\x02\x10\x03" + _field(0x1A, b"<i4")  # shape unpacked
+    unpacked = _field(0x32, _field(0x0A, dense)) + _field(0x6A, b"ndarray")
+    type_first = _field(0x6A, b"ndarray") + NodeProto(ndarray=regular.ndarray).SerializeToString()
+    parameters = _field(0x32, regular.ndarray.SerializeToString() + _field(0x12, b"")) + _field(0x6A, b"ndarray")
+    untyped = NodeProto(ndarray=regular.ndarray).SerializeToString()  # docarray refuses it; flowql reads it
+    no_value = _field(0x62, _field(0x0A, _field(0x0A, b"k")))  # a dict entry with its value left out
+    id_node = NodeProto(text="fixed", type="id").SerializeToString()
+    for layout in (unpacked, type_first, parameters):
+        data = _doc_list_bytes({"id": id_node, "embedding": layout, "tensor": layout, "tags": no_value})
+        ours = decode_docs(data, Document)[0]
+        theirs = docarray_decode(data, Document)[0]
+        assert ours.embedding is not None and ours.embedding.dtype == np.int32
+        np.testing.assert_array_equal(ours.embedding, array)
+        assert ours.tags == theirs.tags == {"k": None}
+        assert_same_doc(theirs, ours)
+    decoded = decode_docs(_doc_list_bytes({"embedding": untyped}), Document)[0]
+    np.testing.assert_array_equal(decoded.embedding, array)
 
 
 # ---------------------------------------------------------------------------------------------
