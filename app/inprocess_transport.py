@@ -2,6 +2,7 @@
 
 >>> async def upper(request: DataRequest) -> DataRequest: ...
 >>> transport = InProcessTransport("upper", upper)
+>>> transport = await InProcessTransport.from_servicer("upper", ExecutorServicer(processor))
 
 The callable gets a copy of the request, as a real hop would deliver one, so a handler that
 mutates its input cannot change what other branches see. A handler may raise a flowql
@@ -11,15 +12,26 @@ mutates its input cannot change what other branches see. A handler may raise a f
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
-from flowql.proto.flowql_pb2 import DataRequest, EndpointsInfo
+from flowql.proto.flowql_pb2 import DataRequest, EndpointsInfo, EndpointsRequest
 
 from .transport import ExecutorTransport
 
-__all__ = ["InProcessTransport", "ProcessFunction", "StreamFunction"]
+__all__ = ["InProcessTransport", "ProcessFunction", "StreamFunction", "ExecutorServicerLike"]
 
 ProcessFunction = Callable[[DataRequest], Awaitable[DataRequest]]
 StreamFunction = Callable[[DataRequest], AsyncIterator[DataRequest]]
+
+
+class ExecutorServicerLike(Protocol):
+    """An ExecutorService servicer (e.g. the worker's), whose methods ignore their gRPC context."""
+
+    async def Process(self, request: DataRequest, context: Any) -> DataRequest: ...
+
+    def ProcessStream(self, request: DataRequest, context: Any) -> AsyncIterator[DataRequest]: ...
+
+    async def Endpoints(self, request: EndpointsRequest, context: Any) -> EndpointsInfo: ...
 
 
 class InProcessTransport(ExecutorTransport):
@@ -42,6 +54,19 @@ class InProcessTransport(ExecutorTransport):
         self._address = address
         self.healthy = healthy
         self.calls = 0
+
+    @classmethod
+    async def from_servicer(cls, executor: str, servicer: ExecutorServicerLike) -> InProcessTransport:
+        """A transport calling an ExecutorService servicer's methods directly (context None)."""
+
+        async def process(request: DataRequest) -> DataRequest:
+            return await servicer.Process(request, None)
+
+        def stream(request: DataRequest) -> AsyncIterator[DataRequest]:
+            return servicer.ProcessStream(request, None)
+
+        info = await servicer.Endpoints(EndpointsRequest(), None)
+        return cls(executor, process, stream_function=stream, endpoints_info=info)
 
     @property
     def addresses(self) -> Sequence[str]:

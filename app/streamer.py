@@ -133,6 +133,9 @@ class GatewayStreamer:
         """For an endpoint an executor serves with a generator: one response per yielded document,
         as it is produced. Executors before it run first; executors after it are not called for
         streamed items. Other endpoints yield the one `process` response."""
+        if self._closed:
+            yield error_response(request, GATEWAY, ServiceUnavailable("the gateway is shutting down"))
+            return
         try:
             pattern = self._target_pattern(request.header.target_executor)
         except FlowQLError as exc:
