@@ -28,7 +28,7 @@ class Response:
     is the `DataRequest` protobuf message itself.
     """
 
-    __slots__ = ("proto", "_doc_type", "_docs", "_json_docs")
+    __slots__ = ("proto", "_doc_type", "_docs", "_json_docs", "_parameters")
 
     def __init__(
         self,
@@ -42,6 +42,7 @@ class Response:
         self._docs: DocList[Any] | None = None
         # The HTTP transport hands documents over as parsed JSON, not DocListProto bytes.
         self._json_docs = json_docs
+        self._parameters: dict[str, Any] | None = None
 
     @property
     def docs(self) -> DocList[Any]:
@@ -65,8 +66,10 @@ class Response:
 
     @property
     def parameters(self) -> dict[str, Any]:
-        """The request's parameters, with executors' dict results under `'__results__'`."""
-        return get_parameters(self.proto)
+        """The request's parameters, with executors' dict results under `'__results__'` (parsed once)."""
+        if self._parameters is None:
+            self._parameters = get_parameters(self.proto)
+        return self._parameters
 
     @property
     def header(self) -> Header:
