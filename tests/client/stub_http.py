@@ -2,7 +2,8 @@
 
 It serves what the client talks to, in the gateway's shapes (app/http_routes.py, app/ws_route.py):
 `POST /post` (JSON), `/ws` (DataRequest frames, an empty frame ends the input), `GET /dry_run`,
-`GET /status`, and `/graphql` with a tiny schema: `hello` query; `upper(text)` and `broken`
+`GET /status`, and `/graphql` with a tiny schema (`stub.fail_calls` makes the next posts answer 503 /
+close the socket with 1013 "try again later"); `hello` query; `upper(text)` and `broken`
 mutations; `count(to, delay)` subscription whose generator records when it is stopped.
 """
 
@@ -106,6 +107,9 @@ def build_app(stub: StubGateway, log: SubscriptionLog) -> Starlette:
     async def post(request: Request) -> JSONResponse:
         if request.headers.get("x-fail") == "503":
             return JSONResponse({"detail": "down"}, status_code=503)
+        if stub.fail_calls > 0:
+            stub.fail_calls -= 1
+            return JSONResponse({"detail": "down for now"}, status_code=503)
         body = json.loads(await request.body())
         docs = [doc_from_json(item, Document) for item in body.get("data") or []]
         data_request = new_request(
@@ -119,6 +123,10 @@ def build_app(stub: StubGateway, log: SubscriptionLog) -> Starlette:
 
     async def socket(websocket: WebSocket) -> None:
         await websocket.accept()
+        if stub.fail_calls > 0:
+            stub.fail_calls -= 1
+            await websocket.close(1013, "down for now")
+            return
         tasks: set[asyncio.Task[None]] = set()
         lock = asyncio.Lock()
 

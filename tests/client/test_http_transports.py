@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowql import AsyncClient, BadRequestError, Client, Document, ExecutorError, ServiceUnavailable
+from flowql import AsyncClient, BadRequestError, Client, Document, ExecutorError, RequestTimeout, ServiceUnavailable
 from flowql.client import Response
 from tests.client.conftest import HttpStub, as_docs
 from tests.client.stub_gateway import StubGateway
@@ -119,3 +119,20 @@ def test_tls_with_a_trusted_certificate(scheme: str, protocol: str, tls_files: t
         with Client(host=f"{scheme}://127.0.0.1:{port}") as untrusting:  # the system CAs do not know it
             with pytest.raises((ServiceUnavailable, BadRequestError)):
                 untrusting.post("/upper", docs(1))
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_unavailable_gateway_is_retried_until_it_answers(protocol: str, http_stub: HttpStub) -> None:
+    http_stub.stub.fail_calls = 2
+    with Client(port=http_stub.port, protocol=protocol) as client:
+        result = client.post("/upper", docs(1), max_attempts=3, initial_backoff=0.01, max_backoff=0.02)
+    assert as_docs(result).texts == ["D0"]
+    assert http_stub.stub.fail_calls == 0
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_timeout_bounds_each_request(protocol: str, http_stub: HttpStub) -> None:
+    slow = Document(text="slow", tags={"delay": 1.5})
+    with Client(port=http_stub.port, protocol=protocol) as client:
+        with pytest.raises(RequestTimeout, match="did not answer"):
+            client.post("/slow", slow, timeout=0.2)
