@@ -1,8 +1,8 @@
 """Per document class, a plan for building documents from `{field: NodeProto bytes}`.
 
 A plan is made once per class (`plan_for`) from the pydantic field annotations: for each field a
-reader chosen by type (str, int, float, bool, bytes, ID, NdArray, nested BaseDoc, DocList[...],
-dict/list of JSON values, Optional of these). The reader gives a value already of the type
+reader chosen by type (`flowql._codec_fields`: str, int, float, bool, bytes, ID, NdArray, nested
+BaseDoc, DocList[...], dict/list of JSON values, Optional of these). The reader gives a value already of the type
 pydantic would have produced, so the document is built without validation (what
 `model_construct` does, minus its per-field bookkeeping): this is what makes decoding cheap.
 
@@ -20,29 +20,19 @@ from __future__ import annotations
 
 import enum
 import functools
-import inspect
-import os
-import types
-import typing
-from collections.abc import Callable, Iterable, Mapping
-from typing import Annotated, Any, get_args, get_origin
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from docarray import DocList
-from docarray.base_doc import AnyDoc
 from docarray.base_doc.doc import BaseDocWithoutId
 from docarray.proto import DocProto, NodeProto
-from docarray.typing import ID, NdArray
 from pydantic import TypeAdapter
-from pydantic.fields import FieldInfo
 
-from flowql._codec_values import Mismatch, Reader, check_for, checked, id_reader, read_any, read_tensor
-from flowql._codec_wire import TAG, Node, RawDoc
+from flowql._codec_fields import Empty, FieldSpec, field_spec, read_none
+from flowql._codec_values import Mismatch, Reader
+from flowql._codec_wire import RawDoc
 
 __all__ = ["DocPlan", "plan_for"]
 
-Empty = Callable[[], Any]
-FieldSpec = tuple[str, Reader | None, Empty | None]
-_EMPTY_DOC_ARRAY = TAG.DOC_ARRAY + b"\x00"
 _new_object = object.__new__
 _set = object.__setattr__
 
@@ -51,10 +41,6 @@ class _Mode(enum.Enum):
     FAST = "fast"  # typed values, no validation
     VALIDATED = "validated"  # values read fast, then cls(**values)
     DOCARRAY = "docarray"  # cls.from_protobuf
-
-
-def _none() -> None:
-    return None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -91,7 +77,7 @@ class DocPlan:
                 values[name] = self._docarray_field(name, raw)
             elif raw is None:
                 return self._build_with_defaults(nodes)
-            elif empty is _none:  # the commonest empty node: None in an Optional field
+            elif empty is read_none:  # the commonest empty node: None in an Optional field
                 values[name] = None
             elif empty is not None:
                 values[name] = empty()
@@ -162,7 +148,8 @@ class DocPlan:
     def _prepare(self) -> tuple[FieldSpec, ...]:
         self._mode = _mode_of(self.cls)
         self._extra = {} if self.cls.model_config.get("extra") == "allow" else None
-        specs = tuple(_field_spec(name, field) for name, field in self.cls.model_fields.items())
+        fields = self.cls.model_fields.items()
+        specs = tuple(field_spec(name, field, plan_for) for name, field in fields)
         self._specs = specs
         return specs
 
@@ -193,131 +180,3 @@ def _replicated(decorator: Any) -> bool:
     func = getattr(decorator.func, "__func__", decorator.func)
     info = decorator.info
     return getattr(func, "__module__", None) == "flowql.documents" and tuple(getattr(info, "fields", ())) == ("id",)
-
-
-def _strip_optional(annotation: Any) -> tuple[Any, bool]:
-    if get_origin(annotation) in (typing.Union, types.UnionType):
-        args = get_args(annotation)
-        rest = [arg for arg in args if arg is not type(None)]
-        if len(rest) == 1 and len(args) == 2:
-            return rest[0], True
-    return annotation, False
-
-
-def _field_spec(name: str, field: FieldInfo) -> FieldSpec:
-    inner, nullable = _strip_optional(field.annotation)
-    empty: Empty | None = _none if nullable else None
-    if inner is ID:
-        if name == "id":
-            fresh = field.default_factory if callable(field.default_factory) else None
-            if fresh is not None and getattr(field, "default_factory_takes_validated_data", False):
-                fresh = None
-            fresh_id: Empty = fresh or _fresh_id  # type: ignore[assignment]
-            return name, id_reader(fresh_id), fresh_id
-        return name, id_reader(None), empty
-    return name, _reader_for(inner), empty
-
-
-def _fresh_id() -> ID:
-    return ID(os.urandom(16).hex())
-
-
-def _reader_for(annotation: Any) -> Reader | None:
-    """A reader for a (non-Optional) annotation, or None when only docarray knows how."""
-    check = check_for(annotation, nullable=False)
-    if check is not None:
-        return checked(check)
-    if annotation is NdArray:
-        return read_tensor
-    if inspect.isclass(annotation):
-        if issubclass(annotation, NdArray) and annotation.__unparametrizedcls__ is NdArray:
-            return _validated(read_tensor, TypeAdapter(annotation))  # NdArray[shape]: docarray checks it
-        if issubclass(annotation, BaseDocWithoutId):
-            return _doc_reader(plan_for(annotation))
-    origin = get_origin(annotation)
-    # On Python < 3.12 `DocList[X]` is a typing alias of the class docarray made for X.
-    list_cls = annotation if inspect.isclass(annotation) else origin
-    if inspect.isclass(list_cls) and issubclass(list_cls, DocList):
-        doc_type = getattr(list_cls, "doc_type", None)
-        if inspect.isclass(doc_type) and issubclass(doc_type, BaseDocWithoutId) and doc_type is not AnyDoc:
-            return _doc_list_reader(list_cls, plan_for(doc_type))
-        return None
-    args = get_args(annotation)
-    if annotation is dict or origin is dict:
-        if args and args[0] not in (str, Any):
-            return None
-        item = check_for(*_strip_optional(args[1])) if args else check_for(Any, nullable=True)
-        return None if item is None else _container_reader(dict, item)
-    if annotation is list or origin is list:
-        item = check_for(*_strip_optional(args[0])) if args else check_for(Any, nullable=True)
-        return None if item is None else _container_reader(list, item)
-    return None
-
-
-def _validated(read: Reader, adapter: TypeAdapter[Any]) -> Reader:
-    def read_validated(raw: bytes) -> Any:
-        return adapter.validate_python(read(raw))
-
-    return read_validated
-
-
-def _container_reader(kind: Any, check: Callable[[Any], Any]) -> Reader:
-    """A dict (str keys) or list of JSON-like values, each passing `check`."""
-    plain = check is check_for(Any, nullable=False)  # Any: the values as read
-
-    empty = TAG.DICT + b"\x00" if kind is dict else TAG.LIST + b"\x00"
-
-    def read(raw: bytes) -> Any:
-        if raw == empty:
-            return kind()
-        value: Any = read_any(raw)
-        if type(value) is not kind:
-            raise Mismatch(f"not a {kind.__name__}")
-        if plain:
-            return value
-        if kind is dict:
-            return {key: check(item) for key, item in value.items()}
-        return [check(item) for item in value]
-
-    return read
-
-
-def _doc_reader(plan: DocPlan) -> Reader:
-    def read(raw: bytes) -> Any:
-        node = Node.FromString(raw)
-        if node.WhichOneof("content") != "doc":
-            raise Mismatch("not a doc")
-        return plan.build(node.doc.data)
-
-    return read
-
-
-def _doc_list_reader(list_cls: type[DocList[Any]], plan: DocPlan) -> Reader:
-    make = _list_maker(list_cls)
-
-    def read(raw: bytes) -> Any:
-        if raw == _EMPTY_DOC_ARRAY:
-            return make(())
-        node = Node.FromString(raw)
-        if node.WhichOneof("content") != "doc_array":
-            raise Mismatch("not a doc_array")
-        build = plan.build
-        return make([build(doc.data) for doc in node.doc_array.docs])
-
-    return read
-
-
-def _list_maker(list_cls: type[DocList[Any]]) -> Callable[[Iterable[Any]], Any]:
-    """Makes a `list_cls` of documents already of its type."""
-    if list_cls.__init__ is not DocList.__init__:
-        return list_cls  # a subclass with its own __init__: let it run
-    # DocList.__init__ only checks each document's type, then fills the list: fill it directly.
-    new_list = list.__new__
-    extend = list.extend
-
-    def make(docs: Iterable[Any]) -> Any:
-        result = new_list(list_cls)
-        extend(result, docs)
-        return result
-
-    return make
