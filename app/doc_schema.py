@@ -59,6 +59,8 @@ class DocSchema:
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     # The JSON this schema was compiled from (its own definition), to tell same-named types apart.
     source: str = ""
+    # GraphQL input field name -> field name, filled in by `graphql_types` on first use.
+    graphql_names: dict[str, str] | None = None
 
 
 def _strip_null(options: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:

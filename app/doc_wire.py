@@ -155,7 +155,10 @@ def _fill_any(node: NodeProto, value: Any) -> None:
 
 
 def decode_dicts(data: bytes, *, flat_tensors: bool = True) -> list[dict[str, Any]]:
-    """Parse DocListProto bytes into plain dicts (no schema needed: the wire carries each kind)."""
+    """Parse DocListProto bytes into plain dicts (no schema needed: the wire carries each kind).
+
+    Fields that are empty on the wire (None) are left out of the dicts.
+    """
     if not data:
         return []
     message = DocListProto()
@@ -163,8 +166,18 @@ def decode_dicts(data: bytes, *, flat_tensors: bool = True) -> list[dict[str, An
     return [_read_doc(doc, flat_tensors) for doc in message.docs]
 
 
+_SCALAR_CONTENT = frozenset(("text", "integer", "float", "boolean", "blob"))
+
+
 def _read_doc(doc: DocProto, flat: bool) -> dict[str, Any]:
-    return {name: _read_node(node, flat) for name, node in doc.data.items()}
+    # On every response's hot path: scalars inline, empty fields (None on the wire) left out.
+    result: dict[str, Any] = {}
+    for name, node in doc.data.items():
+        content = node.WhichOneof("content")
+        if content is None:
+            continue
+        result[name] = getattr(node, content) if content in _SCALAR_CONTENT else _read_node(node, flat)
+    return result
 
 
 def _read_node(node: NodeProto, flat: bool) -> Any:

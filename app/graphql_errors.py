@@ -15,27 +15,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.exceptions import MissingQueryError
-from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionContext
 
 from flowql._exceptions import ExecutorError
 from flowql.documents import new_id
 
-__all__ = [
-    "ErrorSink",
-    "PartialErrors",
-    "MaskUnexpectedErrors",
-    "executor_error",
-    "bad_input",
-    "log_nothing",
-]
+__all__ = ["ErrorSink", "executor_error", "bad_input", "is_unexpected", "masked", "log_nothing"]
 
 logger = logging.getLogger("flowql.gateway")
 
@@ -64,7 +56,7 @@ class ErrorSink:
     """Collects the errors of one operation that must not fail its field (partial results).
 
     A resolver cannot both return data and raise, so executor errors of some batches are put
-    here and `PartialErrors` appends them to the operation's result. The collection lives in a
+    here and `GatewayExtension` appends them to the operation's result. The collection lives in a
     context variable, set per operation, so concurrent operations on one WebSocket never mix.
     """
 
@@ -80,6 +72,15 @@ class ErrorSink:
     def begin(self) -> Any:
         return self._errors.set([])
 
+    def take(self) -> list[GraphQLError]:
+        """The errors collected so far in this operation (and forget them)."""
+        errors = self._errors.get()
+        if not errors:
+            return []
+        taken = list(errors)
+        errors.clear()
+        return taken
+
     def end(self, token: Any) -> list[GraphQLError]:
         errors = self._errors.get() or []
         # A subscription closed from another task ends in another context: nothing to undo there.
@@ -88,72 +89,44 @@ class ErrorSink:
         return errors
 
 
-class PartialErrors(SchemaExtension):
-    """Adds the errors collected by an `ErrorSink` to the result of each operation."""
-
-    def __init__(self, sink: ErrorSink) -> None:
-        self.sink = sink
-        self._pending: list[GraphQLError] = []
-
-    def on_operation(self) -> Iterator[None]:
-        token = self.sink.begin()
-        try:
-            yield
-        finally:
-            self._pending = self.sink.end(token)
-        result = self.execution_context.result
-        if self._pending and result is not None and hasattr(result, "errors"):
-            result.errors = [*(result.errors or []), *self._pending]
-
-    def on_stream_result(self, result: Any) -> Iterator[None]:
-        # Queries and mutations sent over a WebSocket are delivered as stream results.
-        errors = self.sink._errors.get()
-        if errors and hasattr(result, "errors"):
-            result.errors = [*(result.errors or []), *errors]
-            errors.clear()
-        yield
-
-
 # strawberry's own refusals of an operation ("mutations are not allowed" on the legacy
 # graphql-ws protocol, no operation named so): answers to the caller, not gateway failures.
 _CALLER_MISTAKES = (InvalidOperationTypeError, CannotGetOperationTypeError, MissingQueryError)
 
+INTERNAL_MESSAGE = "Internal error in the gateway."
 
-def _is_unexpected(error: GraphQLError) -> bool:
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """True when `error` comes from an exception the gateway did not raise on purpose."""
     original = error.original_error
     return original is not None and not isinstance(original, (GraphQLError, *_CALLER_MISTAKES))
 
 
-class MaskUnexpectedErrors(MaskErrors):
-    """Replaces errors raised by unexpected exceptions with a generic one carrying a request id."""
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_unexpected, error_message="Internal error in the gateway.")
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = new_id()[:16]
-        original = error.original_error
-        logger.error(
-            "request %s: unexpected %s at %s: %s",
-            request_id,
-            type(original).__name__,
-            ".".join(str(part) for part in error.path or ()),
-            original,
-            exc_info=(type(original), original, original.__traceback__) if original is not None else None,
-        )
-        return GraphQLError(
-            f"{self.error_message} Request id: {request_id}.",
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-        )
+def masked(error: GraphQLError) -> GraphQLError:
+    """Log an unexpected error with a fresh request id; return the error the caller sees instead."""
+    request_id = new_id()[:16]
+    original = error.original_error
+    logger.error(
+        "request %s: unexpected %s at %s: %s",
+        request_id,
+        type(original).__name__,
+        ".".join(str(part) for part in error.path or ()),
+        original,
+        exc_info=(type(original), original, original.__traceback__) if original is not None else None,
+    )
+    return GraphQLError(
+        f"{INTERNAL_MESSAGE} Request id: {request_id}.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
 
 
 def log_nothing(errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
     """`Schema.process_errors` replacement: expected errors are answers, not log lines.
 
-    Unexpected ones are logged by `MaskUnexpectedErrors` with their request id instead.
+    Unexpected ones are logged by `masked` (run by `GatewayExtension`) with their request id.
     """
     return None

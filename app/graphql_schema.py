@@ -14,31 +14,26 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from flowql._exceptions import ConfigurationError
 from flowql.app.doc_schema import DocSchema, compile_schema, default_document_schema
 from flowql.app.doc_wire import InputError, decode_dicts, encode_dicts, prepare_docs
 from flowql.app.docs_batches import DocsCall
-from flowql.app.graphql_errors import (
-    ErrorSink,
-    MaskUnexpectedErrors,
-    PartialErrors,
-    bad_input,
-    executor_error,
-    log_nothing,
-)
+from flowql.app.graphql_errors import ErrorSink, bad_input, executor_error, log_nothing
+from flowql.app.graphql_extension import ExtensionConfig, GatewayExtension
 from flowql.app.graphql_flow_types import EdgeInfo, EndpointInfo, ExecutorInfo, GatewayHealth, Progress
-from flowql.app.graphql_limits import limit_extensions
+from flowql.app.graphql_limits import limit_rules, token_limit
 from flowql.app.graphql_types import TypeRegistry, input_to_dict, list_of, read_field
 from flowql.app.metrics import GatewayMetrics
 from flowql.app.settings import GatewaySettings
@@ -341,8 +336,11 @@ class _Fields:
     def __init__(self) -> None:
         self.owner: dict[tuple[str, str], str] = {}
         self.fields: dict[str, dict[str, Any]] = {"query": {}, "mutation": {}, "subscription": {}}
+        self.resolvers: dict[tuple[str, str], Callable[..., Any]] = {}
 
-    def add(self, operation: str, name: str, owner: str, value: Any) -> None:
+    def add(
+        self, operation: str, name: str, owner: str, value: Any, resolver: Callable[..., Any] | None = None
+    ) -> None:
         key = (operation, name)
         if key in self.owner:
             raise ConfigurationError(
@@ -351,12 +349,45 @@ class _Fields:
             )
         self.owner[key] = owner
         self.fields[operation][name] = value
+        if resolver is not None:
+            self.resolvers[key] = resolver
 
     def root(self, operation: str) -> type | None:
         if not self.fields[operation]:
             return None
         cls = type(operation.capitalize(), (), {"__module__": __name__, **self.fields[operation]})
         return strawberry.type(cls, name=operation.capitalize())
+
+    def install_raw_resolvers(self, schema: GatewaySchema) -> None:
+        """Let graphql-core call the document fields' resolvers with its coerced arguments.
+
+        strawberry would first turn every input document into an instance of its input class
+        (about a third of a single-document mutation's time); the resolvers read plain dicts as
+        well (`graphql_types.input_to_dict`), so the conversion is skipped. The strawberry
+        declarations still define the fields' types, arguments and descriptions.
+        """
+        for (operation, name), resolver in self.resolvers.items():
+            root = schema._schema.get_type(operation.capitalize())
+            field = root.fields[name]  # type: ignore[union-attr]
+            python_names = {to_camel_case(p): p for p in inspect.signature(resolver).parameters if p != "info"}
+            if operation == "subscription":
+                field.subscribe = _raw_subscribe(resolver, python_names)
+            else:
+                field.resolve = _raw_resolve(resolver, python_names)
+
+
+def _raw_resolve(resolver: Callable[..., Any], names: dict[str, str]) -> Callable[..., Any]:
+    async def resolve(root: Any, info: Any, **arguments: Any) -> Any:
+        return await resolver(info, **{names[key]: value for key, value in arguments.items()})
+
+    return resolve
+
+
+def _raw_subscribe(resolver: Callable[..., Any], names: dict[str, str]) -> Callable[..., Any]:
+    def subscribe(root: Any, info: Any, **arguments: Any) -> Any:
+        return resolver(info, **{names[key]: value for key, value in arguments.items()})
+
+    return subscribe
 
 
 def build_schema(
@@ -382,13 +413,14 @@ def build_schema(
     roots = _Fields()
     docs, docs_events = _generic_fields(r)
     generic_owner = "the generic `docs` field"
-    roots.add("query", "docs", generic_owner, strawberry.field(resolver=docs, description=_DOCS_HELP))
-    roots.add("mutation", "docs", generic_owner, strawberry.mutation(resolver=docs, description=_DOCS_HELP))
+    roots.add("query", "docs", generic_owner, strawberry.field(resolver=docs, description=_DOCS_HELP), docs)
+    roots.add("mutation", "docs", generic_owner, strawberry.mutation(resolver=docs, description=_DOCS_HELP), docs)
     roots.add(
         "subscription",
         "docs",
         generic_owner,
         strawberry.subscription(resolver=docs_events, description=_DOCS_HELP + " One event per request batch."),
+        docs_events,
     )
     for name, value in _flow_fields(r, getattr(streamer, "topology", None)).items():
         roots.add("query", name, "the Flow description", value)
@@ -400,24 +432,22 @@ def build_schema(
         if view.typed:
             for operation, (description, resolver) in _typed_fields(r, view, name).items():
                 make = strawberry.mutation if operation == "mutation" else strawberry.subscription
-                roots.add(operation, name, owner, make(resolver=resolver, description=description))
+                roots.add(operation, name, owner, make(resolver=resolver, description=description), resolver)
         if view.streaming:
             description, resolver = _streaming_field(r, view)
-            roots.add("subscription", name, owner, strawberry.subscription(resolver=resolver, description=description))
+            field = strawberry.subscription(resolver=resolver, description=description)
+            roots.add("subscription", name, owner, field, resolver)
         r.field_names[view.endpoint] = name
-    return GatewaySchema(
+    extension_config = ExtensionConfig.build(sink, limit_rules(settings), token_limit(settings))
+    schema = GatewaySchema(
         query=roots.root("query"),  # type: ignore[arg-type]
         mutation=roots.root("mutation"),
         subscription=roots.root("subscription"),
         config=StrawberryConfig(default_resolver=read_field),
-        extensions=[
-            *limit_extensions(settings),
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            lambda: PartialErrors(sink),
-            MaskUnexpectedErrors,
-        ],
+        extensions=[lambda: GatewayExtension(extension_config)],
     )
+    roots.install_raw_resolvers(schema)
+    return schema
 
 
 _DOCS_HELP = (

@@ -24,6 +24,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON, Base64
 from strawberry.types.unset import UNSET
+from strawberry.utils.str_converters import to_camel_case
 
 from flowql.app.doc_schema import DocSchema, FieldSpec
 
@@ -145,8 +146,28 @@ def _describe(spec: FieldSpec) -> str | None:
 
 
 def input_to_dict(value: Any, schema: DocSchema) -> dict[str, Any]:
-    """A strawberry input object as a plain document dict (fields left out stay out)."""
-    result: dict[str, Any] = {}
+    """A GraphQL input document as a plain document dict (fields left out stay out).
+
+    `value` is either strawberry's input object or, on the fast path where graphql-core's
+    coerced arguments reach the resolver directly (see `graphql_schema.install_raw_resolvers`),
+    a dict keyed by GraphQL field names (`mimeType`), mapped back to the schema's (`mime_type`).
+    """
+    if type(value) is dict:
+        names = _python_names(schema)
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            name: str = names.get(key) or key
+            spec = schema.fields.get(name)
+            if spec is not None and spec.doc is not None:
+                if spec.kind == "doc":
+                    item = input_to_dict(item, spec.doc)
+                elif spec.kind == "docs":
+                    item = [input_to_dict(entry, spec.doc) for entry in item]
+            result[name] = item
+        return result
+    result = {}
     for name, spec in schema.fields.items():
         item = getattr(value, name, UNSET)
         if item is UNSET or item is None:
@@ -157,3 +178,12 @@ def input_to_dict(value: Any, schema: DocSchema) -> dict[str, Any]:
             item = [input_to_dict(entry, spec.doc) for entry in item]
         result[name] = item
     return result
+
+
+def _python_names(schema: DocSchema) -> dict[str, str]:
+    # GraphQL name -> field name, as strawberry's default name converter (camelCase) makes them.
+    names = schema.graphql_names
+    if names is None:
+        names = {to_camel_case(name): name for name in schema.fields}
+        schema.graphql_names = names
+    return names

@@ -12,6 +12,7 @@ one per test, never share counters. `GET /metrics` renders it in the text exposi
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
@@ -60,11 +61,26 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
+        # Labelled children, looked up once: `labels()` costs more than the observation itself.
+        self._executor_children: dict[str, Any] = {}
+        self._route_children: dict[str, tuple[Any, Any]] = {}
+
+    def route_children(self, route: str) -> tuple[Any, Any]:
+        """(in-flight gauge, latency histogram) of a route label."""
+        children = self._route_children.get(route)
+        if children is None:
+            children = (self.in_flight.labels(route), self.latency.labels(route))
+            self._route_children[route] = children
+        return children
+
     def observe_response(self, response: DataRequest) -> None:
         """Record the executor timings and the error (if any) a processed DataRequest carries."""
         for route in response.routes:
             if route.end_time_ns > route.start_time_ns:
-                self.executor_latency.labels(route.executor).observe((route.end_time_ns - route.start_time_ns) / 1e9)
+                child = self._executor_children.get(route.executor)
+                if child is None:
+                    child = self._executor_children[route.executor] = self.executor_latency.labels(route.executor)
+                child.observe((route.end_time_ns - route.start_time_ns) / 1e9)
         if response.status.code == Status.ERROR:
             detail = response.status.exception
             self.executor_errors.labels(detail.executor or "gateway", detail.exception_type or "Error").inc()
@@ -88,7 +104,7 @@ class MetricsMiddleware:
         route = _route_label(scope["path"])
         method = scope.get("method", "WS")
         status = 500 if scope["type"] == "http" else 101
-        in_flight = self.metrics.in_flight.labels(route)
+        in_flight, latency = self.metrics.route_children(route)
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
@@ -102,7 +118,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_with_status)
         finally:
             in_flight.dec()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - start)
+            latency.observe(time.perf_counter() - start)
             self.metrics.requests.labels(route, method, str(status)).inc()
 
 
