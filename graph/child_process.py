@@ -113,6 +113,17 @@ class ChildProcess:
             _forward(line, sys.stderr)
         stream.close()
 
+    def send_line(self, text: str) -> None:
+        """Write one line to the child's stdin (how a warm-started child gets its arguments)."""
+        if self._popen is None or self._popen.stdin is None:
+            raise RuntimeError(f"{self.name} has no stdin to write to")
+        try:
+            self._popen.stdin.write(text.encode() + b"\n")
+            self._popen.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            # It already exited; the caller learns why from its ready wait.
+            pass
+
     def returncode(self) -> int | None:
         """The exit status once the process has ended, else None."""
         return None if self._popen is None else self._popen.poll()

@@ -202,6 +202,10 @@ class _FlowBase:
         """How long the last start took, from the first process started to the gateway serving."""
         return self._startup_seconds
 
+    def __repr__(self) -> str:
+        names = ", ".join(spec.name for spec in self._plan.executors)
+        return f"<{type(self).__name__} [{names}] {self._state.value} at {', '.join(self.addresses)}>"
+
     # ---- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> Self:

@@ -1,7 +1,8 @@
 """`FlowLauncher`: starts a Flow's processes, waits until they serve, and stops them in order.
 
 Start: every executor process at once (each binds a free port and prints it on its ready line),
-then the topology document with those addresses, then the gateway. Stop: the gateway first, so no
+and the gateway process beside them (`warm_start`: it imports meanwhile); once every executor is
+ready, the topology document with their addresses, and the gateway's arguments naming it. Stop: the gateway first, so no
 new request reaches an executor that is going away, then all executors together, each given its
 grace period before it is killed.
 """
@@ -9,6 +10,7 @@ grace period before it is killed.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import queue
 import shutil
@@ -99,18 +101,11 @@ class FlowLauncher:
                     row.append(child)
                 layout[spec.name].append(row)
         self._executors = [child for rows in layout.values() for row in rows for child in row]
-        _await_ready(self._executors, self._executors, events)
-
-        addresses = {name: [[_address_of(child) for child in row] for row in rows] for name, rows in layout.items()}
-        topology = plan.topology(addresses)
-        topology_path = self._workdir / "topology.json"
-        topology.save(topology_path)
-
-        gateway_settings = dataclasses.replace(plan.settings.gateway, topology=str(topology_path))
-        gateway_name = gateway_settings.name
+        # The gateway imports while the executors start; its arguments follow once their ports are known.
+        gateway_name = plan.settings.gateway.name
         self._gateway = ChildProcess(
             gateway_name,
-            [sys.executable, "-m", "flowql", "gateway", *gateway_settings.to_argv()],
+            [sys.executable, "-m", "flowql.graph.warm_start", "gateway"],
             env=self._child_env({}),
             ready_prefix=f"flowql gateway {gateway_name} serving on ",
             failure_prefix=f"flowql gateway {gateway_name} failed: ",
@@ -119,6 +114,15 @@ class FlowLauncher:
         )
         self._children.append(self._gateway)
         self._gateway.start()
+        _await_ready(self._executors, [*self._executors, self._gateway], events)
+
+        addresses = {name: [[_address_of(child) for child in row] for row in rows] for name, rows in layout.items()}
+        topology = plan.topology(addresses)
+        topology_path = self._workdir / "topology.json"
+        topology.save(topology_path)
+
+        gateway_settings = dataclasses.replace(plan.settings.gateway, topology=str(topology_path))
+        self._gateway.send_line(json.dumps(gateway_settings.to_argv()))
         _await_ready([self._gateway], [*self._executors, self._gateway], events)
         assert self._gateway.ready_line is not None
         urls = self._gateway.ready_line.split(" serving on ", 1)[1].split()
