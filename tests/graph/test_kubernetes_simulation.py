@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ import pytest
 
 from flowql import Client, Document, DocumentArray
 from flowql.graph.child_process import ChildEvent, ChildEventKind, ChildProcess
+from flowql.graph.docker_compose import HEALTHCHECK_SCRIPT, HTTP_HEALTHCHECK_SCRIPT
 from flowql.graph.k8s_loopback import PodCommand, loopback_topology, pod_commands, read_manifests, service_backends
 from flowql.graph.kubernetes import write_kubernetes
 from tests.graph.test_kubernetes import REPO_ROOT, sample_flow
@@ -173,3 +175,16 @@ def test_headless_service_spreads_requests_over_replicas(cluster: LoopbackCluste
     finally:
         client.close()
     assert len(pids) == 2
+
+
+def test_compose_healthchecks_pass_on_the_running_gateway_and_executor(cluster: LoopbackCluster) -> None:
+    grpc_port = cluster.gateway_urls["grpc"].rsplit(":", 1)[1]
+    http_port = cluster.gateway_urls["http"].rsplit(":", 1)[1]
+    executor_port = cluster.pod_addresses[("upper", 0)].rsplit(":", 1)[1]
+    for script, port in (
+        (HEALTHCHECK_SCRIPT, grpc_port),
+        (HTTP_HEALTHCHECK_SCRIPT, http_port),
+        (HEALTHCHECK_SCRIPT, executor_port),
+    ):
+        result = subprocess.run([sys.executable, "-c", script, port], capture_output=True, text=True, timeout=20)
+        assert result.returncode == 0, result.stderr
