@@ -184,9 +184,13 @@ class _FlowBase:
 
     @property
     def addresses(self) -> list[str]:
-        """`protocol://host:port` per gateway protocol, with a host a client on this machine can reach."""
+        """`scheme://host:port` per gateway protocol (grpc://, http://, ws://; grpcs://... with TLS), reachable here."""
         host = _reachable(self.host)
-        return [f"{protocol}://{host}:{port}" for protocol, port in zip(self.protocols, self.ports, strict=True)]
+        tls = self._plan.settings.gateway.ssl_certfile is not None
+        return [
+            f"{_scheme(protocol, tls)}://{host}:{port}"
+            for protocol, port in zip(self.protocols, self.ports, strict=True)
+        ]
 
     @property
     def address(self) -> str:
@@ -409,6 +413,12 @@ def _with_executor(plan: FlowPlan, options: dict[str, Any]) -> FlowPlan:
     if not spec.needs:
         spec.needs = [plan.last_result() or GATEWAY]
     return FlowPlan(settings=plan.settings, executors=[*plan.executors, spec])
+
+
+def _scheme(protocol: str, tls: bool) -> str:
+    """The URI scheme a client uses for a gateway protocol (the forms `flowql.Client(host=...)` takes)."""
+    plain, secure = {"grpc": ("grpc", "grpcs"), "http": ("http", "https"), "websocket": ("ws", "wss")}[protocol]
+    return secure if tls else plain
 
 
 def _reachable(host: str) -> str:

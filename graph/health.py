@@ -1,13 +1,14 @@
-"""Asking a gateway's gRPC health service whether it serves, with a bounded wait."""
+"""Asking a gateway whether it serves (gRPC health service, or HTTP `GET /status`), with a bounded wait."""
 
 from __future__ import annotations
 
 import time
 
 import grpc
+import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-__all__ = ["wait_gateway_serving"]
+__all__ = ["wait_gateway_serving", "wait_http_serving"]
 
 
 def wait_gateway_serving(address: str, *, timeout: float) -> None:
@@ -29,4 +30,25 @@ def wait_gateway_serving(address: str, *, timeout: float) -> None:
                     return
                 last = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
             # A listener that is bound but not yet serving answers at once; do not spin on it.
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+
+def wait_http_serving(base_url: str, *, timeout: float) -> None:
+    """Return once `GET <base_url>/status` answers 200; raise TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    # The gateway's own certificate may be self-signed; this only asks whether it is up.
+    with httpx.Client(verify=False, trust_env=False) as client:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{base_url}/status did not answer 200 within {timeout:.0f} s: {last}")
+            try:
+                reply = client.get(f"{base_url}/status", timeout=min(remaining, 2.0))
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            else:
+                if reply.status_code == 200:
+                    return
+                last = f"HTTP {reply.status_code}"
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from flowql._exceptions import RuntimeFailedToStart
 from flowql.graph.child_process import ChildEvent, ChildEventKind, ChildProcess
-from flowql.graph.health import wait_gateway_serving
+from flowql.graph.health import wait_gateway_serving, wait_http_serving
 from flowql.graph.plan import FlowPlan
 from flowql.graph.uses import resolve_uses
 from flowql.graph.workers import worker_settings
@@ -33,6 +33,7 @@ __all__ = ["FlowLauncher", "RunningFlow"]
 
 _GATEWAY_GRACE_S = 5.0
 _STOP_MARGIN_S = 1.0
+_HEALTH_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,10 @@ class FlowLauncher:
         _await_ready([self._gateway], [*self._executors, self._gateway], events)
         assert self._gateway.ready_line is not None
         urls = self._gateway.ready_line.split(" serving on ", 1)[1].split()
-        grpc_urls = [url for url in urls if url.startswith("grpc://")]
-        if grpc_urls:
-            try:
-                wait_gateway_serving(grpc_urls[0].removeprefix("grpc://"), timeout=10.0)
-            except TimeoutError as exc:
-                raise RuntimeFailedToStart(gateway_name, str(exc)) from None
+        try:
+            _check_health(urls)
+        except TimeoutError as exc:
+            raise RuntimeFailedToStart(gateway_name, str(exc)) from None
         return RunningFlow(gateway_urls=urls, topology=topology, startup_seconds=time.monotonic() - started)
 
     def _child_env(self, own: dict[str, str]) -> dict[str, str]:
@@ -203,6 +202,21 @@ def _await_ready(
             pending.discard(event.child)
         else:
             raise RuntimeFailedToStart(event.child.name, event.child.failure_reason())
+
+
+def _check_health(urls: list[str]) -> None:
+    """Ask the gateway's gRPC health service, or else its HTTP `/status`, whether it serves."""
+    for url in urls:
+        scheme, _, address = url.partition("://")
+        if scheme in ("grpc", "grpcs"):
+            wait_gateway_serving(address, timeout=_HEALTH_TIMEOUT_S)
+            return
+    for url in urls:
+        scheme, _, address = url.partition("://")
+        # The websocket listener is the same Starlette app, so it answers plain HTTP too.
+        secure = scheme in ("https", "wss")
+        wait_http_serving(f"{'https' if secure else 'http'}://{address}", timeout=_HEALTH_TIMEOUT_S)
+        return
 
 
 def _address_of(child: ChildProcess) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from flowql import Document, RuntimeFailedToStart
 from tests.graph.flow_helpers import children_of, local_flow, wait_pids_gone
-from tests.graph.sample_executors import EnvReader, SlowInit
+from tests.graph.sample_executors import EnvReader, SlowInit, Upper
 
 SAMPLES = Path(__file__).with_name("sample_executors.py")
 
@@ -94,3 +94,11 @@ def test_signals_stop_a_serving_script_without_orphans(tmp_path, signum, blockin
         rest = process.stdout.read()
     assert ("LEFT" in rest) == (exit_code == 0)
     assert wait_pids_gone(children) == []
+
+
+@pytest.mark.parametrize(("protocol", "scheme"), [("http", "http"), ("websocket", "ws")])
+def test_post_over_the_only_protocol_the_gateway_speaks(protocol, scheme):
+    f = local_flow(protocol=protocol).add(uses=Upper)
+    with f:
+        assert f.address.startswith(f"{scheme}://127.0.0.1:")
+        assert f.post("/", [Document(text="web")]).texts == ["WEB"]
