@@ -23,7 +23,7 @@ from docarray.proto import DocListProto, DocProto, ListOfAnyProto, NodeProto
 from flowql.app.doc_schema import DocSchema, FieldSpec
 from flowql.documents import new_id
 
-__all__ = ["InputError", "encode_dicts", "decode_dicts", "prepare_docs"]
+__all__ = ["InputError", "LazyDoc", "encode_dicts", "decode_dicts", "decode_lazy", "prepare_docs"]
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
@@ -167,6 +167,50 @@ def decode_dicts(data: bytes, *, flat_tensors: bool = True) -> list[dict[str, An
 
 
 _SCALAR_CONTENT = frozenset(("text", "integer", "float", "boolean", "blob"))
+
+
+class LazyDoc:
+    """A received document whose fields are decoded when read (GraphQL reads only those selected).
+
+    Attribute access returns what `decode_dicts` would hold for the field (None when absent);
+    nested documents come back as `LazyDoc`s too. Tensors are flat lists of floats.
+    """
+
+    __slots__ = ("_proto",)
+
+    def __init__(self, proto: DocProto) -> None:
+        self._proto = proto
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # protocol probes (`__await__`, ...) are not document fields
+            raise AttributeError(name)
+        data = self._proto.data
+        if name not in data:
+            return None
+        node = data[name]
+        content = node.WhichOneof("content")
+        if content is None:
+            return None
+        if content in _SCALAR_CONTENT:
+            return getattr(node, content)
+        if content == "doc":
+            return LazyDoc(node.doc)
+        if content == "doc_array":
+            return [LazyDoc(item) for item in node.doc_array.docs]
+        return _read_node(node, True)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.__getattr__(name)
+        return default if value is None else value
+
+
+def decode_lazy(data: bytes) -> list[LazyDoc]:
+    """Parse DocListProto bytes into `LazyDoc`s (the GraphQL path: only selected fields decode)."""
+    if not data:
+        return []
+    message = DocListProto()
+    message.ParseFromString(data)
+    return [LazyDoc(doc) for doc in message.docs]
 
 
 def _read_doc(doc: DocProto, flat: bool) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from flowql.app.doc_schema import DocSchema
-from flowql.app.doc_wire import decode_dicts, encode_dicts
+from flowql.app.doc_wire import decode_lazy, encode_dicts
 from flowql.app.graphql_errors import executor_error
 from flowql.proto.flowql_pb2 import DataRequest
 from flowql.request import error_of, new_request
@@ -30,7 +30,7 @@ class BatchOutcome:
 
     index: int
     total: int
-    docs: list[dict[str, Any]] = field(default_factory=list)
+    docs: list[Any] = field(default_factory=list)  # LazyDoc: read by the GraphQL resolvers
     error: GraphQLError | None = None
 
 
@@ -68,7 +68,7 @@ class DocsCall:
         if error is not None:
             ids = [str(doc.get("id", "")) for doc in batch]
             return BatchOutcome(index, total, error=executor_error(error, ids))
-        return BatchOutcome(index, total, docs=decode_dicts(response.docs))
+        return BatchOutcome(index, total, docs=decode_lazy(response.docs))
 
     async def run(self, process: Callable[[DataRequest], Any]) -> AsyncIterator[BatchOutcome]:
         """Yield each batch's outcome as it completes."""

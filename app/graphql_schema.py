@@ -28,7 +28,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from flowql._exceptions import ConfigurationError
 from flowql.app.doc_schema import DocSchema, compile_schema, default_document_schema
-from flowql.app.doc_wire import InputError, decode_dicts, encode_dicts, prepare_docs
+from flowql.app.doc_wire import InputError, decode_lazy, encode_dicts, prepare_docs
 from flowql.app.docs_batches import DocsCall
 from flowql.app.graphql_errors import ErrorSink, bad_input, executor_error, log_nothing
 from flowql.app.graphql_extension import ExtensionConfig, GatewayExtension
@@ -112,8 +112,8 @@ class _Resolvers:
             observe=self.observe,
         )
 
-    async def run_mutation(self, call: DocsCall) -> list[dict[str, Any]]:
-        docs: list[dict[str, Any]] = []
+    async def run_mutation(self, call: DocsCall) -> list[Any]:
+        docs: list[Any] = []
         for outcome in await call.run_all(self.streamer.process):
             if outcome.error is not None:
                 self.sink.add(outcome.error)
@@ -150,7 +150,7 @@ class _Resolvers:
                 if error is not None:
                     yield executor_error(error, [str(doc.get("id", "")) for doc in docs])
                     return
-                for doc in decode_dicts(response.docs):
+                for doc in decode_lazy(response.docs):
                     yield doc
         finally:
             aclose = getattr(stream, "aclose", None)
