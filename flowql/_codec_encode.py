@@ -5,7 +5,7 @@ runtime type; this module does the same dispatch (same order of checks, same out
 `docarray/base_doc/mixins/io.py::_type_to_protobuf`) but writes each node's bytes itself and
 hands a document's `{field: node bytes}` to one `map<string, bytes>` message. Values it has no
 writer for (URL types, torch/tf tensors, other docarray nodes) go through docarray's own
-`_to_node_protobuf`, so the output stays exactly what docarray would write for them.
+`_type_to_protobuf`, so the output stays exactly what docarray would write for them.
 
 Extensions beyond docarray, both decodable by `flowql.codec`:
 - numpy scalars (`np.float32(1.5)`) are written as the Python value they hold (docarray refuses them);
@@ -28,14 +28,12 @@ from docarray.base_doc.doc import BaseDocWithoutId
 from docarray.base_doc.mixins.io import _type_to_protobuf
 from docarray.typing import ID, NdArray
 
-from flowql._codec_wire import ONE_BYTE, TAG, RawDoc, RawDocList, varint
+from flowql._codec_wire import INT64_TYPE, ONE_BYTE, TAG, RawDoc, RawDocList, varint
 
-__all__ = ["encode_docs", "INT64_TYPE"]
+__all__ = ["encode_docs"]
 
 Writer = Callable[[Any], bytes]
 
-#: docarray's `type` tag for an int that does not fit NodeProto's int32 field (a flowql extension).
-INT64_TYPE = "int64"
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _UINT64 = 2**64 - 1
 _ID_TAG = TAG.TYPE + varint(len(b"id")) + b"id"

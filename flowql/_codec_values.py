@@ -19,9 +19,8 @@ from docarray.proto import NodeProto
 from docarray.typing import ID, NdArray
 from docarray.typing.proto_register import _PROTO_TYPE_NAME_TO_CLASS
 
-from flowql._codec_encode import INT64_TYPE
 from flowql._codec_scan import scan_dict, scan_tensor
-from flowql._codec_wire import Node
+from flowql._codec_wire import INT64_TYPE, Node
 
 __all__ = ["Mismatch", "Reader", "Check", "read_any", "read_str", "read_tensor", "id_reader", "checked", "check_for"]
 
@@ -55,8 +54,10 @@ def read_any(raw: bytes) -> Any:
             return (raw[1] & 0x7F) | (raw[2] << 7)
         value = _plain_varint(raw)
         if value is not None:
-            # int32 is written as the varint of its two's complement 64-bit value
-            return value - (1 << 64) if value >= 1 << 63 else value
+            # int32 is written as the varint of its two's complement 64-bit value; like protobuf's
+            # own parsers, keep the low 32 bits as a signed int
+            value &= 0xFFFFFFFF
+            return value - (1 << 32) if value >= 1 << 31 else value
     elif first == _FLOAT:
         if len(raw) == 9:
             return _unpack_double(raw, 1)[0]

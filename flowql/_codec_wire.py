@@ -21,7 +21,7 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-__all__ = ["Node", "RawDoc", "RawDocList", "varint", "TAG", "ONE_BYTE"]
+__all__ = ["Node", "RawDoc", "RawDocList", "varint", "TAG", "ONE_BYTE", "INT64_TYPE"]
 
 _PACKAGE = "flowql.codec_wire"
 _FDP = descriptor_pb2.FieldDescriptorProto
@@ -104,6 +104,11 @@ RawDocList: Any = _CLASSES["RawDocList"]
 #: NodeProto, for nodes that need a full parse.
 Node: Any = _CLASSES["Node"]
 del _CLASSES
+
+
+#: NodeProto `type` of an int outside int32, written as its decimal `text` (a flowql extension:
+#: docarray can write no such int, and refuses to read this type rather than misread it).
+INT64_TYPE = "int64"
 
 
 class TAG:

@@ -517,6 +517,27 @@ def test_nodes_laid_out_differently_by_other_encoders_are_read() -> None:
     np.testing.assert_array_equal(decoded.embedding, array)
 
 
+@pytest.mark.parametrize(
+    "integer",
+    [
+        b"\x10\x00",
+        b"\x10\x80\x01",
+        b"\x10\xff\xff\xff\xff\x0f",
+        b"\x10" + b"\xff" * 9 + b"\x01",
+        b"\x10\x80\x80\x80\x80\x08",
+    ],
+    ids=["zero", "two-byte", "five-byte-minus-one", "ten-byte-minus-one", "int32-min-as-uint32"],
+)
+def test_int32_nodes_read_as_protobuf_reads_them(integer: bytes) -> None:
+    data = _doc_list_bytes(
+        {
+            "id": NodeProto(text="i", type="id").SerializeToString(),
+            "tags": _field(0x62, _field(0x0A, _field(0x0A, b"n") + _field(0x12, integer))),
+        }
+    )
+    assert decode_docs(data, Document)[0].tags == docarray_decode(data, Document)[0].tags
+
+
 # ---------------------------------------------------------------------------------------------
 # Ids, defaults and fields that are not on the wire
 
