@@ -14,30 +14,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from flowql.graph.k8s_scripts import HEALTHCHECK_SCRIPT, HTTP_HEALTHCHECK_SCRIPT
 from flowql.graph.k8s_units import ContainerUnit, DeploymentPlan, deployment_plan
 from flowql.graph.kubernetes import DEFAULT_IMAGE, dump_yaml
 from flowql.graph.plan import FlowPlan
 
 __all__ = ["HEALTHCHECK_SCRIPT", "HTTP_HEALTHCHECK_SCRIPT", "docker_compose_document", "write_docker_compose"]
-
-HEALTHCHECK_SCRIPT = """\
-import sys, grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-channel = grpc.insecure_channel('127.0.0.1:' + sys.argv[1])
-reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=''), timeout=3)
-sys.exit(0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1)
-"""
-"""`python -c HEALTHCHECK_SCRIPT PORT`: exit 0 when the gRPC health service on PORT says SERVING.
-
-The image has Python, grpcio and grpcio-health-checking (flowql's own dependencies), so no
-separate probe binary is needed."""
-
-HTTP_HEALTHCHECK_SCRIPT = """\
-import sys, urllib.request
-with urllib.request.urlopen('http://127.0.0.1:' + sys.argv[1] + '/status', timeout=3) as reply:
-    sys.exit(0 if reply.status == 200 else 1)
-"""
-"""`python -c HTTP_HEALTHCHECK_SCRIPT PORT`: exit 0 when the gateway's GET /status answers 200."""
 
 _TOPOLOGY_CONFIG = "flowql-topology"
 

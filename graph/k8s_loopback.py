@@ -3,17 +3,20 @@
 Each pod of each Deployment becomes one local process running the container's own command, args
 and env. What a cluster provides and one machine does not is mapped, and nothing else changes:
 
-1. `command: [flowql]` is the `flowql` entry point of the running interpreter (the image's console script).
+1. `command: [flowql]` is the `flowql` entry point of the running interpreter (the image's console
+   script), and `command: [python, ...]` (the gateway's init container) that interpreter.
 2. Listen address: every container binds `0.0.0.0` at a fixed port, which all pods share on a
    cluster (one network namespace each) but cannot on one machine. Locally each pod binds
    `127.0.0.1` port 0, rewritten through the role's own settings parser (`WorkerSettings` /
    `GatewaySettings`), so all other arguments keep their values.
-3. ConfigMap volumes: a container's `mountPath` is a local folder holding the ConfigMap's files.
+3. ConfigMap volumes: a container's `mountPath` is a local folder holding the ConfigMap's files
+   (and paths under it in an init container's arguments point there).
 4. Service DNS names: the topology's `dns:///<service>[.<ns>.svc.<domain>]:<port>` becomes
    `ipv4:127.0.0.1:<p1>,127.0.0.1:<p2>,...`: the loopback addresses of the pods the Service's
    selector matches (what the headless Service's DNS answer lists), in gRPC's multi-address form.
 
-Executors start before the gateway, because the gateway's topology needs their bound ports.
+Executors start before the gateway, because the gateway's topology needs their bound ports; a
+pod's init containers run to completion before its container starts, as on a cluster.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class PodCommand:
     labels: dict[str, str]
     # For the gateway: the local folder standing for each ConfigMap mount, and the ConfigMap's files.
     mounts: dict[str, dict[str, str]]
+    # Init containers' argv (mapped), to run one after the other before `argv`.
+    init: list[list[str]]
 
 
 def read_manifests(folder: str | Path) -> list[dict[str, Any]]:
@@ -65,7 +70,7 @@ def _config_maps(objects: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
 
 
 def pod_commands(
-    objects: list[dict[str, Any]], *, flowql_command: list[str], mount_root: str | Path
+    objects: list[dict[str, Any]], *, flowql_command: list[str], python_command: list[str], mount_root: str | Path
 ) -> list[PodCommand]:
     """The local processes for every pod, executors first; ConfigMap mounts go under `mount_root`."""
     config_maps = _config_maps(objects)
@@ -81,6 +86,10 @@ def pod_commands(
             local = Path(mount_root) / name / mount["name"]
             paths[mount["mountPath"]] = str(local)
             mounts[str(local)] = config_maps[volumes[mount["name"]]]
+        init = [
+            _init_argv(init_container, python_command, paths)
+            for init_container in template["spec"].get("initContainers", [])
+        ]
         command = container["command"]
         if command[0] != "flowql":
             raise ValueError(f"deployment {name!r} runs {command!r}, not flowql")
@@ -89,10 +98,25 @@ def pod_commands(
         env = {item["name"]: item["value"] for item in container.get("env", [])}
         labels = dict(template["metadata"]["labels"])
         pods.extend(
-            PodCommand(name, replica, role, argv, env, labels, mounts)
+            PodCommand(name, replica, role, argv, env, labels, mounts, init)
             for replica in range(deployment["spec"]["replicas"])
         )
     return sorted(pods, key=lambda pod: pod.role == "gateway")
+
+
+def _init_argv(container: dict[str, Any], python_command: list[str], mount_paths: Mapping[str, str]) -> list[str]:
+    command = [*container["command"], *container.get("args", [])]
+    if command[0] != "python":
+        raise ValueError(f"init container {container['name']!r} runs {command[0]!r}, not python")
+    return [*python_command, *(_under_mount(arg, mount_paths) for arg in command[1:])]
+
+
+def _under_mount(arg: str, mount_paths: Mapping[str, str]) -> str:
+    for mount_path, local in mount_paths.items():
+        prefix = mount_path.rstrip("/") + "/"
+        if arg.startswith(prefix):
+            return local + "/" + arg[len(prefix) :]
+    return arg
 
 
 def _loopback_args(role: str, args: list[str], mount_paths: Mapping[str, str]) -> list[str]:
@@ -101,10 +125,7 @@ def _loopback_args(role: str, args: list[str], mount_paths: Mapping[str, str]) -
         return worker.to_argv()
     if role == "gateway":
         gateway = GatewaySettings.from_argv(args)
-        topology = gateway.topology
-        for mount_path, local in mount_paths.items():
-            if topology.startswith(mount_path.rstrip("/") + "/"):
-                topology = local + topology[len(mount_path.rstrip("/")) :]
+        topology = _under_mount(gateway.topology, mount_paths)
         ports = [0] * len(gateway.ports)
         return dataclasses.replace(gateway, host="127.0.0.1", ports=ports, topology=topology).to_argv()
     raise ValueError(f"unknown flowql role {role!r}")

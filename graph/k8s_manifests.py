@@ -13,6 +13,7 @@ import hashlib
 import math
 from typing import Any
 
+from flowql.graph.k8s_scripts import WAIT_FOR_EXECUTORS_SCRIPT
 from flowql.graph.k8s_units import TOPOLOGY_DIR, TOPOLOGY_FILE, ContainerUnit, DeploymentPlan
 
 __all__ = [
@@ -172,9 +173,22 @@ def gateway_objects(plan: DeploymentPlan, image: str, namespace: str | None) -> 
     }
     # A changed topology changes the pod template, so re-applying the manifests rolls the gateway.
     digest = hashlib.sha256(topology_json.encode()).hexdigest()[:16]
+    volume_mounts = [{"name": _TOPOLOGY_VOLUME, "mountPath": TOPOLOGY_DIR, "readOnly": True}]
+    # The gateway builds its GraphQL schema from the executors' endpoints when it starts: wait for them.
+    wait = {
+        "name": "wait-for-executors",
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["python", "-c", WAIT_FOR_EXECUTORS_SCRIPT, plan.topology_path],
+        "volumeMounts": volume_mounts,
+        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}},
+    }
     mount = {
-        "container": {"volumeMounts": [{"name": _TOPOLOGY_VOLUME, "mountPath": TOPOLOGY_DIR, "readOnly": True}]},
-        "pod": {"volumes": [{"name": _TOPOLOGY_VOLUME, "configMap": {"name": f"{unit.name}-topology"}}]},
+        "container": {"volumeMounts": volume_mounts},
+        "pod": {
+            "initContainers": [wait],
+            "volumes": [{"name": _TOPOLOGY_VOLUME, "configMap": {"name": f"{unit.name}-topology"}}],
+        },
     }
     deployment = _deployment(
         unit, image, namespace, extra_pod=mount, annotations={"flowql.dev/topology-sha256": digest}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +14,11 @@ import pytest
 import yaml
 
 from flowql import ConfigurationError, Executor, Flow
+from flowql.executors.worker import ExecutorWorker
 from flowql.graph.k8s_manifests import RESOURCE_PLACEHOLDER
+from flowql.graph.k8s_scripts import WAIT_FOR_EXECUTORS_SCRIPT
 from flowql.graph.kubernetes import KUBERNETES_VERSION, kubernetes_manifests, write_kubernetes
-from flowql.topology import Topology
+from flowql.topology import ExecutorNode, Topology
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The oldest version the manifests are for (grpc probes are GA there) and the newest the package ships.
@@ -197,3 +202,33 @@ def test_names_that_collide_as_kubernetes_names_are_refused() -> None:
 def test_an_invalid_namespace_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="not a valid Kubernetes namespace"):
         kubernetes_manifests(sample_flow().plan, namespace="Bad_NS", project_root=REPO_ROOT)
+
+
+def test_gateway_waits_for_the_executors_in_an_init_container() -> None:
+    objects = _objects(kubernetes_manifests(sample_flow().plan, project_root=REPO_ROOT))
+    pod = _by_kind(objects, "Deployment")["gateway"]["spec"]["template"]["spec"]
+    (init,) = pod["initContainers"]
+    assert init["command"] == ["python", "-c", WAIT_FOR_EXECUTORS_SCRIPT, "/etc/flowql/topology.json"]
+    assert init["volumeMounts"] == pod["containers"][0]["volumeMounts"]
+
+
+async def test_wait_script_returns_once_the_executor_serves(tmp_path: Path, free_port: Callable[[], int]) -> None:
+    port = free_port()
+    topology = Topology(nodes=[ExecutorNode(name="e", needs=["gateway"], shards=[[f"127.0.0.1:{port}"]])], end=["e"])
+    path = tmp_path / "topology.json"
+    topology.save(path)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WAIT_FOR_EXECUTORS_SCRIPT, str(path), stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        first = await asyncio.wait_for(process.stdout.readline(), timeout=20)
+        assert first.decode().startswith(f"waiting for executors: 127.0.0.1:{port}")
+        async with ExecutorWorker(Executor(), name="e", port=port):
+            rest, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+        assert process.returncode == 0
+        assert rest.decode().splitlines()[-1] == "every executor serves"
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -85,7 +85,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluste
     folder = tmp_path_factory.mktemp("k8s")
     write_kubernetes(sample_flow().plan, folder / "manifests", namespace="search", project_root=REPO_ROOT)
     objects = read_manifests(folder / "manifests")
-    pods = pod_commands(objects, flowql_command=[sys.executable, "-m", "flowql"], mount_root=folder / "mounts")
+    pods = pod_commands(
+        objects,
+        flowql_command=[sys.executable, "-m", "flowql"],
+        python_command=[sys.executable],
+        mount_root=folder / "mounts",
+    )
     events: queue.Queue[ChildEvent] = queue.Queue()
     running: dict[tuple[str, int], ChildProcess] = {}
     try:
@@ -101,6 +106,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluste
             for name, content in files.items():
                 text = loopback_topology(content, backends) if name == "topology.json" else content
                 (Path(local) / name).write_text(text)
+        for init in gateway.init:
+            # The init container waits until every executor serves; they all do by now, so it returns at once.
+            done = subprocess.run(init, env={**os.environ, **gateway.env}, capture_output=True, text=True, timeout=30)
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "every executor serves" in done.stdout
         child = _start(gateway, events)
         running[(gateway.deployment, gateway.replica)] = child
         _await_ready([child], events)
