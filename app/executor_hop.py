@@ -39,7 +39,8 @@ class ExecutorHop:
 
     async def send(self, request: DataRequest) -> DataRequest:
         """The executor's response to `request`, or `request` with an error status naming it."""
-        if self._when is None:
+        if self._when is None or not request.docs:
+            # A request without documents (parameters only) has nothing to filter: it goes through.
             return await self._dispatch(request)
         return await self._send_when(request, self._when)
 

@@ -292,6 +292,15 @@ async def test_when_matching_nothing_skips_the_executor() -> None:
     assert a.received == [] and texts(response) == ["x"]
 
 
+async def test_when_lets_a_request_without_documents_through() -> None:
+    topology = Topology(nodes=[node("a", when={"text": {"$eq": "never"}})], end=["a"])
+    a = FakeExecutor("a", results={"seen": True})
+    async with streamer_for(topology, a) as streamer:
+        response = await streamer.process(new_request("/stats"))
+    assert len(a.received) == 1
+    assert get_parameters(response)[RESULTS_KEY] == {"a": {"seen": True}}
+
+
 async def test_target_executor_skips_executors_it_does_not_match() -> None:
     a, b, c = FakeExecutor("enc", upper), FakeExecutor("idx", exclaim), FakeExecutor("encore", exclaim)
     async with streamer_for(chain("enc", "idx", "encore"), a, b, c) as streamer:
