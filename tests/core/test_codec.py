@@ -338,6 +338,16 @@ def test_decoding_documents_gives_a_document_array() -> None:
     assert decoded.texts == ["x", "y"] and decoded["b"].text == "y"
 
 
+def test_decoded_documents_share_no_mutable_values() -> None:
+    first, second = decode_docs(encode_docs([Document(text="a"), Document(text="b")]), Document)
+    first.tags["x"] = 1
+    first.scores["s"] = 1.0
+    first.matches.append(Document())
+    first.chunks.append(Document())
+    assert second.tags == {} and second.scores == {} and len(second.matches) == len(second.chunks) == 0
+    assert first.matches is not first.chunks
+
+
 # ---------------------------------------------------------------------------------------------
 # Interoperability with docarray's own encoder and decoder
 
