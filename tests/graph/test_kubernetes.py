@@ -232,3 +232,16 @@ async def test_wait_script_returns_once_the_executor_serves(tmp_path: Path, free
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def test_external_executors_get_no_deployment_and_keep_their_address() -> None:
+    flow = (
+        Flow()
+        .add(name="remote", host="search.example.internal", port=7000, external=True)
+        .add(name="local", uses="tests.graph.sample_executors:Upper")
+    )
+    objects = _objects(kubernetes_manifests(flow.plan, project_root=REPO_ROOT))
+    assert sorted(_by_kind(objects, "Deployment")) == ["gateway", "local"]
+    topology = Topology.from_json(_by_kind(objects, "ConfigMap")["gateway-topology"]["data"]["topology.json"])
+    assert topology.node("remote").shards == [["search.example.internal:7000"]]
+    assert topology.node("remote").external
