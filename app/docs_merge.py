@@ -52,32 +52,38 @@ def merge_doc_lists(lists: Iterable[DocListProto]) -> DocListProto:
                 added.CopyFrom(doc)
                 if key:
                     by_id[key] = added
-            else:
+            elif target != doc:
                 merge_doc_into(target, doc)
     return merged
 
 
 def merge_doc_into(target: DocProto, source: DocProto) -> None:
     """Merge the fields of `source` into `target` (same id): `source` wins where both are set."""
+    fields = target.data
     for key, node in source.data.items():
         if key == _ID:
             continue
-        if key not in target.data:
-            target.data[key].CopyFrom(node)
+        current = fields.get(key)
+        if current is None:
+            fields[key].CopyFrom(node)
             continue
-        current = target.data[key]
         kind = node.WhichOneof("content")
-        if kind is None:
+        if kind is None or _is_empty(node, kind):
             continue
         current_kind = current.WhichOneof("content")
-        if kind == "doc_array" and current_kind == "doc_array":
+        if current_kind is None or _is_empty(current, current_kind):
+            current.CopyFrom(node)
+        elif node == current:
+            # Most fields of a fanned-out document come back from both branches untouched.
+            continue
+        elif kind == "doc_array" and current_kind == "doc_array":
             current.doc_array.CopyFrom(merge_doc_lists((current.doc_array, node.doc_array)))
         elif kind == "dict" and current_kind == "dict":
             for name, value in node.dict.data.items():
                 current.dict.data[name].CopyFrom(value)
         elif kind == "doc" and current_kind == "doc":
             merge_doc_into(current.doc, node.doc)
-        elif not _is_empty(node, kind):
+        else:
             current.CopyFrom(node)
 
 
@@ -158,16 +164,7 @@ def sort_matches(merged: DocListProto, shard_lists: Sequence[DocListProto]) -> N
         matches = doc.data.get(_MATCHES)
         if matches is None or len(matches.doc_array.docs) < 2:
             continue
-        ordered = sorted(
-            (copy_doc(m) for m in matches.doc_array.docs),
+        matches.doc_array.docs.sort(
             key=lambda m: score if (score := _score(m, score_name)) is not None else missing,
             reverse=descending,
         )
-        del matches.doc_array.docs[:]
-        matches.doc_array.docs.extend(ordered)
-
-
-def copy_doc(doc: DocProto) -> DocProto:
-    clone = DocProto()
-    clone.CopyFrom(doc)
-    return clone
