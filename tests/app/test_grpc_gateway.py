@@ -276,3 +276,11 @@ async def test_executor_stopped_mid_request_fails_that_request_naming_it(harness
     assert error is not None and error.executor == "probe"
     assert error.exception_type == "ServiceUnavailable"
     assert f"at {harness.worker('probe').address}" in error.message, error.message
+
+
+@pytest.mark.parametrize("compression", ["Gzip", "Deflate"])
+async def test_compressed_executor_hops(harness: GatewayHarness, compression: str) -> None:
+    upper = await harness.executor("upper", Upper)
+    stub = await harness.gateway([upper], ["upper"], compression=compression)
+    response = await stub.Process(request_of(Document(text="z" * 1000)), timeout=RPC_TIMEOUT_S)
+    assert [doc.text for doc in docs_of(response)] == ["Z" * 1000]
