@@ -11,7 +11,9 @@ and env. What a cluster provides and one machine does not is mapped, and nothing
    `GatewaySettings`), so all other arguments keep their values.
 3. ConfigMap volumes: a container's `mountPath` is a local folder holding the ConfigMap's files
    (and paths under it in an init container's arguments point there).
-4. Service DNS names: the topology's `dns:///<service>[.<ns>.svc.<domain>]:<port>` becomes
+4. `$$` in command, args and env reads as `$`, as the kubelet reads it (its `$(VAR)` expansion is
+   otherwise unused: the export escapes every `$`).
+5. Service DNS names: the topology's `dns:///<service>[.<ns>.svc.<domain>]:<port>` becomes
    `ipv4:127.0.0.1:<p1>,127.0.0.1:<p2>,...`: the loopback addresses of the pods the Service's
    selector matches (what the headless Service's DNS answer lists), in gRPC's multi-address form.
 
@@ -93,9 +95,9 @@ def pod_commands(
         command = container["command"]
         if command[0] != "flowql":
             raise ValueError(f"deployment {name!r} runs {command!r}, not flowql")
-        role, *role_args = container["args"]
+        role, *role_args = [_kubelet_unescape(arg) for arg in container["args"]]
         argv = [*flowql_command, *command[1:], role, *_loopback_args(role, role_args, paths)]
-        env = {item["name"]: item["value"] for item in container.get("env", [])}
+        env = {item["name"]: _kubelet_unescape(item["value"]) for item in container.get("env", [])}
         labels = dict(template["metadata"]["labels"])
         pods.extend(
             PodCommand(name, replica, role, argv, env, labels, mounts, init)
@@ -104,8 +106,13 @@ def pod_commands(
     return sorted(pods, key=lambda pod: pod.role == "gateway")
 
 
+def _kubelet_unescape(text: str) -> str:
+    # The kubelet turns `$$` into `$` (and would expand `$(VAR)`, which the export never leaves unescaped).
+    return text.replace("$$", "$")
+
+
 def _init_argv(container: dict[str, Any], python_command: list[str], mount_paths: Mapping[str, str]) -> list[str]:
-    command = [*container["command"], *container.get("args", [])]
+    command = [_kubelet_unescape(arg) for arg in [*container["command"], *container.get("args", [])]]
     if command[0] != "python":
         raise ValueError(f"init container {container['name']!r} runs {command[0]!r}, not python")
     return [*python_command, *(_under_mount(arg, mount_paths) for arg in command[1:])]

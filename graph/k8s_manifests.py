@@ -18,6 +18,7 @@ from flowql.graph.k8s_units import TOPOLOGY_DIR, TOPOLOGY_FILE, ContainerUnit, D
 
 __all__ = [
     "RESOURCE_PLACEHOLDER",
+    "escape_dollars",
     "executor_objects",
     "gateway_objects",
     "namespace_object",
@@ -67,6 +68,11 @@ def namespace_object(namespace: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
 
 
+def escape_dollars(text: str) -> str:
+    """`text` as Kubernetes must be given it in args and env: the kubelet expands `$(VAR)` and reads `$$` as `$`."""
+    return text.replace("$", "$$")
+
+
 def _probe(unit: ContainerUnit) -> dict[str, Any]:
     if unit.health == "grpc":
         # The gRPC health service's "" entry: SERVING while the process serves, NOT_SERVING once it stops.
@@ -80,11 +86,11 @@ def _container(unit: ContainerUnit, image: str) -> dict[str, Any]:
         "image": image,
         "imagePullPolicy": "IfNotPresent",
         "command": ["flowql"],
-        "args": list(unit.args),
+        "args": [escape_dollars(arg) for arg in unit.args],
         "ports": [
             {"name": protocol, "containerPort": port, "protocol": "TCP"} for protocol, port in unit.ports.items()
         ],
-        "env": [{"name": key, "value": value} for key, value in unit.env.items()],
+        "env": [{"name": key, "value": escape_dollars(value)} for key, value in unit.env.items()],
         "resources": {"requests": dict(_PLACEHOLDER_REQUESTS)},
         "readinessProbe": {**_probe(unit), **_READINESS},
         "livenessProbe": {**_probe(unit), **_LIVENESS},

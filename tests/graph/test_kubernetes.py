@@ -15,6 +15,7 @@ import yaml
 
 from flowql import ConfigurationError, Executor, Flow
 from flowql.executors.worker import ExecutorWorker
+from flowql.graph.k8s_loopback import pod_commands, read_manifests
 from flowql.graph.k8s_manifests import RESOURCE_PLACEHOLDER
 from flowql.graph.k8s_scripts import WAIT_FOR_EXECUTORS_SCRIPT
 from flowql.graph.kubernetes import KUBERNETES_VERSION, kubernetes_manifests, write_kubernetes
@@ -245,3 +246,18 @@ def test_external_executors_get_no_deployment_and_keep_their_address() -> None:
     topology = Topology.from_json(_by_kind(objects, "ConfigMap")["gateway-topology"]["data"]["topology.json"])
     assert topology.node("remote").shards == [["search.example.internal:7000"]]
     assert topology.node("remote").external
+
+
+def test_dollar_signs_survive_the_kubelets_variable_expansion(tmp_path: Path) -> None:
+    flow = Flow().add(name="e", uses="tests.graph.sample_executors:Upper", uses_with={"suffix": "$(HOME) $5"})
+    write_kubernetes(flow.plan, tmp_path, project_root=REPO_ROOT)
+    objects = read_manifests(tmp_path)
+    args = _container(_by_kind(objects, "Deployment")["e"])["args"]
+    # The kubelet would expand `$(HOME)`; `$$` is its escape for a literal `$`.
+    assert '--uses-with={"suffix": "$$(HOME) $$5"}' in args
+    (pod,) = [
+        p
+        for p in pod_commands(objects, flowql_command=["flowql"], python_command=["python"], mount_root=tmp_path)
+        if p.role == "executor"
+    ]
+    assert '--uses-with={"suffix": "$(HOME) $5"}' in pod.argv
