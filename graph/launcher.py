@@ -150,25 +150,30 @@ class FlowLauncher:
         return [child.name for child in self._children if child.returncode() is not None]
 
     def stop(self) -> None:
-        """Stop the gateway, then the executors; kill whatever outlives its grace period. Safe to call twice."""
-        if self._gateway is not None:
-            self._gateway.terminate()
-            self._gateway.wait_or_kill(time.monotonic() + _GATEWAY_GRACE_S)
-        grace = {spec.name: spec.grace for spec in self._plan.executors}
-        for child in self._executors:
-            child.terminate()
-        now = time.monotonic()
-        for child in self._executors:
-            child.wait_or_kill(now + grace.get(child.name, 5.0) + _STOP_MARGIN_S)
-        # Anything started but not listed above (a failed start half-way) is killed outright.
-        for child in self._children:
-            child.kill()
-        self._children.clear()
-        self._executors = []
-        self._gateway = None
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        """Stop the gateway, then the executors; kill whatever outlives its grace period. Safe to call twice.
+
+        If stopping is interrupted (a second Ctrl-C), every process left is killed on the way out.
+        """
+        try:
+            if self._gateway is not None:
+                self._gateway.terminate()
+                self._gateway.wait_or_kill(time.monotonic() + _GATEWAY_GRACE_S)
+            grace = {spec.name: spec.grace for spec in self._plan.executors}
+            for child in self._executors:
+                child.terminate()
+            now = time.monotonic()
+            for child in self._executors:
+                child.wait_or_kill(now + grace.get(child.name, 5.0) + _STOP_MARGIN_S)
+        finally:
+            # Anything not stopped above (a failed start half-way, an interrupted stop) is killed outright.
+            for child in self._children:
+                child.kill()
+            self._children.clear()
+            self._executors = []
+            self._gateway = None
+            if self._workdir is not None:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+                self._workdir = None
 
 
 def _await_ready(

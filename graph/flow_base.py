@@ -1,0 +1,300 @@
+"""`FlowBase`: what `Flow` and `AsyncFlow` share: building, validation, YAML, plotting, addresses, start and stop.
+
+The graph lives in a `FlowPlan` (a value); starting hands it to a `FlowLauncher` (the processes).
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import os
+import sys
+import threading
+import warnings
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+from flowql._exceptions import ConfigurationError, FlowQLError
+from flowql.graph.exit_signals import ExitSignals
+from flowql.graph.launcher import FlowLauncher, RunningFlow
+from flowql.graph.plan import FlowPlan
+from flowql.graph.settings import FlowSettings, pick_free_ports
+from flowql.graph.spec import ExecutorSpec
+from flowql.graph.uses import uses_for_yaml
+from flowql.graph.yaml_config import FlowDocument, read_flow_yaml, write_flow_yaml
+from flowql.topology import GATEWAY
+
+__all__ = ["FlowBase", "FloatingExecutorWarning", "FlowState", "reachable_host"]
+
+
+class FloatingExecutorWarning(UserWarning):
+    """Executors that nothing consumes and that do not feed the end: their results reach no caller."""
+
+
+class FlowState(enum.Enum):
+    BUILDING = "building"
+    RUNNING = "running"
+
+
+class FlowBase:
+    """Everything `Flow` and `AsyncFlow` share: building, validation, YAML, plotting, start and stop."""
+
+    # Whether `post` is iterated with `async for` (AsyncFlow); saved to YAML as `asyncio: true`.
+    is_async: ClassVar[bool] = False
+
+    def __init__(self, **options: Any) -> None:
+        """Gateway settings: `port` (int or list; `port_expose`), `protocol` ('grpc', 'http', 'websocket' or a
+        list), `host`, `prefetch`, `timeout_send` (ms), `retries`, `compression`, `name`, plus `timeout_ready`
+        (ms, -1 for no bound) and `env` for every process. Free ports are picked when none is given."""
+        options.pop("asyncio", None)
+        settings = FlowSettings.from_options(options)
+        if not settings.ports_given:
+            gateway = settings.gateway
+            gateway.ports = pick_free_ports(gateway.host, len(gateway.protocols))
+        self._plan = FlowPlan(settings=settings)
+        self._state = FlowState.BUILDING
+        self._launcher: FlowLauncher | None = None
+        self._running: RunningFlow | None = None
+        self._signals = ExitSignals()
+        self._startup_seconds: float | None = None
+
+    # ---- building -------------------------------------------------------------------------------
+
+    def add(self, **options: Any) -> Self:
+        """Add an executor; returns this Flow so calls chain.
+
+        Keywords (also the keys of a YAML `executors:` entry): `name` (default `executor<N>`), `uses`
+        (class, name, `module:Class`, YAML path or string, dict), `uses_with`, `uses_metas`,
+        `uses_requests`, `py_modules`, `needs` (name, list or 'gateway'; default the previous executor),
+        `replicas`, `shards` (alias `parallel`), `polling` ('ANY'/'ALL'/'ALL_ASYNC' or endpoint -> mode),
+        `floating`, `when`, `no_reduce`, `host`, `port`, `external`, `env`, `timeout_ready` (ms),
+        `workspace`, `grace` (s).
+        """
+        self._refuse_when_running("add executors to")
+        candidate = _with_executor(self._plan, options)
+        candidate.validate()
+        self._plan = candidate
+        return self
+
+    def needs(self, needs: str | Sequence[str], name: str | None = None, **options: Any) -> Self:
+        """Add an executor that joins `needs` (their documents merged by id unless `no_reduce=True`)."""
+        if name is not None:
+            options["name"] = name
+        return self.add(needs=needs if isinstance(needs, str) else list(needs), **options)
+
+    def needs_all(self, name: str | None = None, **options: Any) -> Self:
+        """Add an executor that joins every executor nothing consumes yet."""
+        return self.needs(self._plan.unconsumed() or [GATEWAY], name=name, **options)
+
+    def _refuse_when_running(self, action: str) -> None:
+        if self._state is FlowState.RUNNING:
+            raise ConfigurationError(f"cannot {action} a running Flow; change it outside the `with` block")
+
+    @property
+    def executors(self) -> tuple[ExecutorSpec, ...]:
+        """Copies of the executors' specs, in the order they were added."""
+        return tuple(copy.deepcopy(self._plan.executors))
+
+    @property
+    def plan(self) -> FlowPlan:
+        """A copy of the Flow's plan: settings, executors, topology builder (what an exporter reads)."""
+        return copy.deepcopy(self._plan)
+
+    # ---- YAML -----------------------------------------------------------------------------------
+
+    @classmethod
+    def load_config(cls, source: str | os.PathLike[str]) -> Self:
+        """A Flow from a YAML file path or a YAML string (`jtype: Flow`, `with:`, `executors:`)."""
+        document = read_flow_yaml(source)
+        flow = cls(**document.flow_options)
+        plan = flow._plan
+        for entry in document.executors:
+            plan = _with_executor(plan, entry)
+        # Validated as a whole, so a `needs` on an executor listed later is named as such.
+        plan.validate()
+        flow._plan = plan
+        return flow
+
+    def save_config(self, path: str | os.PathLike[str]) -> None:
+        """Write this Flow as YAML that `load_config` turns back into the same Flow."""
+        flow_options = self._plan.settings.to_options()
+        if self.is_async:
+            flow_options["asyncio"] = True
+        document = FlowDocument(
+            flow_options=flow_options,
+            executors=[spec.to_options(uses_for_yaml(spec.uses)) for spec in self._plan.executors],
+        )
+        write_flow_yaml(path, document)
+
+    # ---- plotting -------------------------------------------------------------------------------
+
+    def plot(self, path: str | os.PathLike[str] = "flow.svg") -> Self:
+        """Draw the graph to `path` (SVG, or PNG when it ends in .png); returns this Flow."""
+        from flowql.graph.plot import render_flow
+
+        render_flow(self._plan, path)
+        return self
+
+    def _repr_svg_(self) -> str | None:
+        from flowql.graph.plot import flow_graph
+
+        try:
+            svg: bytes = flow_graph(self._plan).pipe(format="svg")
+            return svg.decode()
+        except Exception:  # no `dot` binary: let the notebook fall back to the text repr
+            return None
+
+    # ---- addresses ------------------------------------------------------------------------------
+
+    @property
+    def protocols(self) -> list[str]:
+        return list(self._plan.settings.gateway.protocols)
+
+    @property
+    def protocol(self) -> str:
+        """The gateway's first protocol."""
+        return self.protocols[0]
+
+    @property
+    def host(self) -> str:
+        """Where the gateway listens (0.0.0.0: every interface)."""
+        return self._plan.settings.gateway.host
+
+    @property
+    def ports(self) -> list[int]:
+        """The gateway's ports, one per protocol (the bound ones once running)."""
+        if self._running is not None:
+            return [int(url.rsplit(":", 1)[1]) for url in self._running.gateway_urls]
+        return list(self._plan.settings.gateway.ports)
+
+    @property
+    def port(self) -> int:
+        """The gateway's first port."""
+        return self.ports[0]
+
+    @property
+    def addresses(self) -> list[str]:
+        """`scheme://host:port` per gateway protocol (grpc://, http://, ws://; grpcs://... with TLS), reachable here."""
+        host = reachable_host(self.host)
+        tls = self._plan.settings.gateway.ssl_certfile is not None
+        return [
+            f"{_scheme(protocol, tls)}://{host}:{port}"
+            for protocol, port in zip(self.protocols, self.ports, strict=True)
+        ]
+
+    @property
+    def address(self) -> str:
+        return self.addresses[0]
+
+    @property
+    def pids(self) -> dict[str, list[int]]:
+        """Process ids of the running Flow by executor name (and the gateway's name)."""
+        return self._launcher.pids if self._launcher is not None else {}
+
+    @property
+    def startup_seconds(self) -> float | None:
+        """How long the last start took, from the first process started to the gateway serving."""
+        return self._startup_seconds
+
+    def __repr__(self) -> str:
+        names = ", ".join(spec.name for spec in self._plan.executors)
+        return f"<{type(self).__name__} [{names}] {self._state.value} at {', '.join(self.addresses)}>"
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Start every process and wait until the gateway serves; prefer `with f:`."""
+        self._refuse_when_running("start")
+        floating = self._plan.implicitly_floating()
+        if floating:
+            warnings.warn(
+                f"executor(s) {floating} feed nothing and are not the Flow's end, so they are floating: "
+                "they get every request but their results reach no caller. Join them with .needs([...]) "
+                "or add floating=True to say it is meant.",
+                FloatingExecutorWarning,
+                stacklevel=3,
+            )
+        launcher = FlowLauncher(self._plan)
+        self._running = launcher.start()
+        self._startup_seconds = self._running.startup_seconds
+        self._launcher = launcher
+        self._state = FlowState.RUNNING
+        self._signals.install()
+        self._announce(self._running)
+        return self
+
+    def close(self) -> None:
+        """Stop the gateway, then the executors; the Flow can be changed and started again afterwards."""
+        self._close_client()
+        if self._launcher is not None:
+            self._launcher.stop()
+        self._launcher = None
+        self._running = None
+        self._state = FlowState.BUILDING
+        self._signals.restore()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def block(self, stop_event: threading.Event | None = None) -> None:
+        """Serve until Ctrl-C, SIGTERM, or `stop_event` is set; raises if a process of the Flow dies."""
+        event = stop_event if stop_event is not None else threading.Event()
+        self._signals.stop_event = event
+        try:
+            while not event.wait(0.5):
+                dead = self._launcher.dead() if self._launcher is not None else []
+                if dead:
+                    raise FlowQLError(f"process(es) of the Flow exited while serving: {sorted(set(dead))}")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._signals.stop_event = None
+
+    def _announce(self, running: RunningFlow) -> None:
+        processes = self._plan.process_count()
+        lines = [
+            f"flowql: Flow ready in {running.startup_seconds:.2f} s "
+            f"({len(self._plan.executors)} executor(s), {processes} executor process(es))"
+        ]
+        lines.extend(f"  {url}" for url in self.addresses)
+        print("\n".join(lines), file=sys.stderr, flush=True)
+
+    # ---- the client -----------------------------------------------------------------------------
+
+    def _client_target(self) -> tuple[str, int, str]:
+        if self._state is not FlowState.RUNNING:
+            raise FlowQLError("the Flow is not running; send requests inside `with f:`")
+        protocols = self.protocols
+        protocol = "grpc" if "grpc" in protocols else protocols[0]
+        port = self.ports[protocols.index(protocol)]
+        return reachable_host(self.host), port, protocol
+
+    def _close_client(self) -> None:
+        """Subclasses close the client they made for `post`."""
+
+
+def _with_executor(plan: FlowPlan, options: dict[str, Any]) -> FlowPlan:
+    """A new plan with one more executor, named and connected by position when not told otherwise."""
+    options = dict(options)
+    options.setdefault("name", f"executor{len(plan.executors)}")
+    spec = ExecutorSpec.from_options(options)
+    if not spec.needs:
+        spec.needs = [plan.last_result() or GATEWAY]
+    return FlowPlan(settings=plan.settings, executors=[*plan.executors, spec])
+
+
+def _scheme(protocol: str, tls: bool) -> str:
+    """The URI scheme a client uses for a gateway protocol (the forms `flowql.Client(host=...)` takes)."""
+    plain, secure = {"grpc": ("grpc", "grpcs"), "http": ("http", "https"), "websocket": ("ws", "wss")}[protocol]
+    return secure if tls else plain
+
+
+def reachable_host(host: str) -> str:
+    """Where a client on this machine reaches a server bound to `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
