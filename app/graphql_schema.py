@@ -65,6 +65,7 @@ class _Resolvers:
     generic: DocSchema
     registry: TypeRegistry
     field_names: dict[str, str] = field(default_factory=dict)  # endpoint -> its own field
+    type_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # endpoint -> (input, output) types
 
     @property
     def observe(self) -> Callable[[Any], None] | None:
@@ -74,7 +75,9 @@ class _Resolvers:
         known = {view.endpoint for view in self.endpoints}
         # Only refuse when discovery saw every executor and none has a catch-all handler:
         # otherwise an endpoint nobody declares still reaches a default handler (or passes through).
-        if not known or not self.executors or any(ex.has_default for ex in self.executors):
+        if not known or not self.executors:
+            return
+        if any(ex.has_default or not ex.endpoints for ex in self.executors):  # a default, or not discovered
             return
         if endpoint not in known:
             raise bad_input(
@@ -205,6 +208,11 @@ def _generic_fields(r: _Resolvers) -> tuple[Any, Any]:
     return docs, docs_events
 
 
+def _graphql_name(cls: type) -> str:
+    definition = getattr(cls, "__strawberry_definition__", None)
+    return str(definition.name) if definition is not None else cls.__name__
+
+
 def _stream_of(item: Any) -> Any:
     """`AsyncGenerator[item, None]` for a type made at run time (a subscription's return type)."""
     generator: Any = AsyncGenerator
@@ -234,6 +242,7 @@ def _typed_fields(r: _Resolvers, view: EndpointView, name: str) -> dict[str, tup
     doc_input = r.registry.input(in_schema)
     doc_output = r.registry.output(out_schema)
     endpoint = view.endpoint
+    r.type_names[endpoint] = (_graphql_name(doc_input), _graphql_name(doc_output))
     description = view.description or f"Calls {endpoint} on {', '.join(view.executors) or 'the Flow'}."
 
     async def mutate(
@@ -275,6 +284,7 @@ def _streaming_field(r: _Resolvers, view: EndpointView) -> tuple[str, Any]:
     doc_input = r.registry.input(in_schema)
     doc_output = r.registry.output(out_schema)
     endpoint = view.endpoint
+    r.type_names[endpoint] = (_graphql_name(doc_input), _graphql_name(doc_output))
 
     async def generate(
         info: Info, data: Any, target_executor: _Target = None, parameters: _Parameters = None
@@ -301,13 +311,12 @@ def _flow_fields(r: _Resolvers, topology: Any) -> dict[str, Any]:
     def endpoints() -> list[EndpointInfo]:
         result = []
         for view in r.endpoints:
-            typed = view.typed
             result.append(
                 {
                     "endpoint": view.endpoint,
                     "executors": view.executors,
-                    "input_type": (view.input_schema_name if typed else "Document") + "Input",
-                    "output_type": view.output_schema_name if typed else "Document",
+                    "input_type": r.type_names.get(view.endpoint, ("DocumentInput", "Document"))[0],
+                    "output_type": r.type_names.get(view.endpoint, ("DocumentInput", "Document"))[1],
                     "streaming": view.streaming,
                     "field": r.field_names.get(view.endpoint),
                     "description": view.description or None,

@@ -13,6 +13,7 @@ WebSocket with `graphql-transport-ws` and `graphql-ws`, over multipart HTTP
 from __future__ import annotations
 
 from datetime import timedelta
+from html import escape
 
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
@@ -30,9 +31,20 @@ from flowql.app.settings import GatewaySettings
 __all__ = ["LateGraphQL", "make_view"]
 
 
-def make_view(schema: GatewaySchema, settings: GatewaySettings) -> GraphQL[object, object]:
+class GatewayGraphQL(GraphQL[object, object]):
+    """strawberry's ASGI view, with GraphiQL titled after the gateway."""
+
+    title = "flowql"
+
+    @property
+    def graphql_ide_html(self) -> str:
+        html = super().graphql_ide_html
+        return html.replace("<title>Strawberry GraphiQL</title>", f"<title>{escape(self.title)} · GraphiQL</title>", 1)
+
+
+def make_view(schema: GatewaySchema, settings: GatewaySettings) -> GatewayGraphQL:
     """strawberry's view over `schema` with the settings' choices."""
-    return GraphQL(
+    view = GatewayGraphQL(
         schema,
         graphql_ide="graphiql",
         allow_queries_via_get=True,
@@ -50,6 +62,8 @@ def make_view(schema: GatewaySchema, settings: GatewaySettings) -> GraphQL[objec
         # with origins configured, other sites cannot open subscriptions in a user's name.
         allowed_origins=tuple(settings.cors_origins),
     )
+    view.title = settings.title
+    return view
 
 
 class LateGraphQL:

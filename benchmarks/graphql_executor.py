@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from flowql import Document, DocumentArray, Executor, requests
@@ -16,6 +16,6 @@ class BenchExecutor(Executor):
         return None
 
     @requests(on="/count")
-    def count(self, doc: Document, **kwargs: Any) -> Iterator[Document]:
+    async def count(self, doc: Document, **kwargs: Any) -> AsyncIterator[Document]:
         for index in range(int(doc.text or "0")):
             yield Document(text=str(index))

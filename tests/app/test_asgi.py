@@ -47,11 +47,11 @@ async def test_get_graphql_runs_queries_but_refuses_mutations() -> None:
     assert mutation.status_code in (400, 405)
 
 
-async def test_graphiql_is_served_to_browsers() -> None:
-    async with in_process(streamer()) as client:
+async def test_graphiql_is_served_to_browsers_with_the_gateway_title() -> None:
+    async with in_process(streamer(), GatewaySettings(title="Text search")) as client:
         response = await client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200
-    assert "graphiql" in response.text.lower()
+    assert "<title>Text search · GraphiQL</title>" in response.text
 
 
 @pytest.mark.parametrize(
