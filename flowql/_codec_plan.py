@@ -1,10 +1,11 @@
 """Per document class, a plan for building documents from `{field: NodeProto bytes}`.
 
-A plan is made once per class (`plan_for`) from the pydantic field annotations: for each field a
-reader chosen by type (`flowql._codec_fields`: str, int, float, bool, bytes, ID, NdArray, nested
-BaseDoc, DocList[...], dict/list of JSON values, Optional of these). The reader gives a value already of the type
-pydantic would have produced, so the document is built without validation (what
-`model_construct` does, minus its per-field bookkeeping): this is what makes decoding cheap.
+A plan is made once per class (`plan_for`) from the pydantic field annotations: for each field
+a reader chosen by type (`flowql._codec_fields`: str, int, float, bool, bytes, ID, NdArray,
+nested BaseDoc, DocList[...], dict/list of JSON values, Optional of these). A reader gives a
+value already of the type pydantic would have produced, so the document is built without
+validation (what `model_construct` does, minus its per-field bookkeeping): this is what makes
+decoding cheap.
 
 Correctness never rests on the fast path:
 - a field whose type has no reader, or whose node holds something unexpected (`Mismatch`), is

@@ -6,9 +6,12 @@ same format both ways, so docarray reads what this writes and the reverse:
 
 - `flowql._codec_wire`: wire-compatible views of docarray's messages, parsed by upb;
 - `flowql._codec_encode`: documents -> node bytes, dispatching on value types like docarray;
-- `flowql._codec_plan` / `flowql._codec_values`: a cached per-class plan that reads each field
-  by its annotation and builds documents without re-validating them, falling back to
-  docarray's own reading (validated) for anything it does not know.
+- `flowql._codec_plan`, `_codec_fields`, `_codec_values`, `_codec_scan`: a cached per-class
+  plan that reads each field by its annotation and builds documents without re-validating
+  them, falling back to docarray's own reading (validated) for anything it does not know.
+
+The wire differs from docarray's in two places, both documented where they are made: a missing
+or empty id gets a fresh one, and an int outside int32 travels as text typed "int64".
 """
 
 from __future__ import annotations
