@@ -10,8 +10,9 @@ same format both ways, so docarray reads what this writes and the reverse:
   plan that reads each field by its annotation and builds documents without re-validating
   them, falling back to docarray's own reading (validated) for anything it does not know.
 
-The wire differs from docarray's in two places, both documented where they are made: a missing
-or empty id gets a fresh one, and an int outside int32 travels as text typed "int64".
+Where it departs from docarray (each documented where it is made): a missing or empty id is
+read as a fresh one, numpy scalars are written as Python values, and an int outside int32
+travels as its text typed "int64" (docarray can write no such int and refuses to read this).
 """
 
 from __future__ import annotations
