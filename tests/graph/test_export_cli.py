@@ -10,7 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
+from flowql import Flow
+from flowql.graph.docker_compose import write_docker_compose
 from flowql.graph.export_cli import main
+from flowql.graph.kubernetes import write_kubernetes
+from tests.graph.test_kubernetes import sample_flow
 
 FLOW_YAML = """\
 jtype: Flow
@@ -90,3 +94,17 @@ def test_flowql_command_dispatches_the_export_role(flow_yaml: Path, tmp_path: Pa
     assert "kubectl apply -k" in result.stderr
     assert (out / "kustomization.yaml").is_file()
     assert str(out / "gateway.yml") in result.stdout.split()
+
+
+@pytest.mark.skipif(
+    not hasattr(Flow, "to_kubernetes_yaml"), reason="Flow.to_kubernetes_yaml is not wired into graph/flow.py yet"
+)
+def test_flow_methods_write_what_the_export_functions_write(tmp_path: Path) -> None:
+    flow = sample_flow()
+    flow.to_kubernetes_yaml(tmp_path / "method", k8s_namespace="search", image="registry.test/flow:1")
+    write_kubernetes(flow.plan, tmp_path / "function", namespace="search", image="registry.test/flow:1")
+    for path in (tmp_path / "function").iterdir():
+        assert (tmp_path / "method" / path.name).read_text() == path.read_text()
+    compose = flow.to_docker_compose_yaml(tmp_path / "method.yml", image="registry.test/flow:1")
+    expected = write_docker_compose(flow.plan, tmp_path / "function.yml", image="registry.test/flow:1")
+    assert compose.read_text() == expected.read_text()
