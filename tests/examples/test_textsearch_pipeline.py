@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from types import ModuleType
 from typing import Any
@@ -12,6 +10,7 @@ import numpy as np
 import pytest
 from docarray import DocList
 
+from flowql.executors.loader import import_py_modules
 from tests.conftest import REPO_ROOT
 
 PIPELINE_FILE = REPO_ROOT / "examples" / "textsearch" / "pipeline.py"
@@ -24,15 +23,12 @@ TEXT = (
 
 @pytest.fixture(scope="module")
 def pipeline() -> ModuleType:
-    """The example's executors file, imported by path as the worker's `py_modules` does."""
-    name = "flowql_example_textsearch_pipeline"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, PIPELINE_FILE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    """The example's executors file, imported by path exactly as the worker's `py_modules` does.
+
+    The same loader matters: a Flow started later in this process finds these classes registered
+    by name and refers the executor processes to them by their module's name.
+    """
+    [module] = import_py_modules([str(PIPELINE_FILE)])
     return module
 
 
