@@ -77,6 +77,9 @@ class GraphQLPlayground(Executor):
     def generate(self, doc: Prompt, parameters: dict[str, Any], **kwargs: Any) -> Iterator[Token]:
         """Yields the prompt's words one by one; waits for the file `parameters['gate']` after the first."""
         for index, word in enumerate(doc.prompt.split()):
+            if parameters.get("log"):
+                with open(parameters["log"], "a") as log:
+                    log.write(f"{word}\n")
             yield Token(text=word, index=index)
             if index == 0 and parameters.get("gate"):
                 deadline = time.monotonic() + 20

@@ -160,6 +160,24 @@ async def test_subscriber_going_away_stops_the_work(gateway: str, tmp_path: Path
     assert 1 <= len(calls) <= 3, calls
 
 
+async def test_subscriber_leaving_a_generator_stops_it(gateway: str, tmp_path: Path) -> None:
+    gate, log = tmp_path / "gate", tmp_path / "tokens.log"
+    query = {
+        "query": 'subscription ($p: JSON) { generate(data: {prompt: "a b c d e f"}, parameters: $p) { text } }',
+        "variables": {"p": {"gate": str(gate), "log": str(log)}},
+    }
+    async with websockets.connect(ws_url(gateway), subprotocols=[websockets.Subprotocol("graphql-transport-ws")]) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"type": "subscribe", "id": "g", "payload": query}))
+        first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert first["payload"]["data"] == {"generate": {"text": "a"}}
+    gate.touch()  # the generator may take one more step; a cancelled call gives it no further ones
+    # Not a readiness wait: the time the remaining tokens would take to show up in the log.
+    await asyncio.sleep(1.0)
+    assert log.read_text().split() in (["a"], ["a", "b"])
+
+
 async def test_post_status_dry_run_metrics_and_graphiql(gateway: str) -> None:
     async with httpx.AsyncClient(base_url=gateway) as client:
         post = (await client.post("/post", json={"data": [{"text": "x"}], "execEndpoint": "/check"})).json()

@@ -120,6 +120,20 @@ async def test_multipart_http_subscription() -> None:
     assert texts == ["A", "B", "C"]
 
 
+async def test_server_sent_events_subscription() -> None:
+    async with on_uvicorn(create_app(streamer(), GatewaySettings())) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            async with client.stream(
+                "POST", "/graphql", json={"query": SUBSCRIPTION}, headers={"accept": "text/event-stream"}
+            ) as response:
+                body = (await response.aread()).decode()
+    assert response.headers["content-type"].startswith("text/event-stream")
+    blocks = [block.strip() for block in body.replace("\r\n", "\n").split("\n\n")]
+    payloads = [json.loads(block.split("data: ", 1)[1]) for block in blocks if block.startswith("event: next")]
+    assert sorted(p["data"]["docs"]["docs"][0]["text"] for p in payloads) == ["A", "B", "C"]
+    assert "event: complete" in body
+
+
 async def test_websocket_subscriber_going_away_cancels_the_work() -> None:
     gate = asyncio.Event()
     cancelled = asyncio.Event()
