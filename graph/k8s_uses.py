@@ -71,20 +71,25 @@ def portable_uses(spec: ExecutorSpec, root: Path) -> WorkerUses:
             "reference the class by module instead"
         )
     if uses.isidentifier():
-        _refuse_script_class(uses, spec)
-        return WorkerUses(uses)
+        return WorkerUses(_by_reference(uses, spec) or uses)
     if "\n" not in uses and uses.endswith(_YAML_SUFFIXES):
         return WorkerUses(portable_path(uses, root, name, "uses"))
     return WorkerUses(uses)
 
 
-def _refuse_script_class(class_name: str, spec: ExecutorSpec, py_modules: list[str] | None = None) -> None:
-    """A bare class name is found by the worker in what it imports; one known only from `__main__` is not."""
+def _by_reference(class_name: str, spec: ExecutorSpec, py_modules: list[str] | None = None) -> str | None:
+    """`module:Class` for a bare class name this process knows, so the container can import it.
+
+    With `py_modules` the worker finds the name itself in what it imports: the name stays. A class
+    known only from `__main__` (the user's script) cannot be imported anywhere else: refused.
+    """
     cls = Executor.registered(class_name)
     if not isinstance(cls, type) or (py_modules if py_modules is not None else spec.py_modules):
-        return
-    if class_reference(cls) is None:
+        return None
+    reference = class_reference(cls)
+    if reference is None:
         raise _unexportable(spec.name, cls)
+    return reference
 
 
 def _portable_dict(uses: dict[str, Any], spec: ExecutorSpec, root: Path) -> WorkerUses:
@@ -92,7 +97,7 @@ def _portable_dict(uses: dict[str, Any], spec: ExecutorSpec, root: Path) -> Work
     modules = uses.get("py_modules") or []
     modules = [modules] if isinstance(modules, str) else list(modules)
     if isinstance(jtype, str) and jtype.isidentifier():
-        _refuse_script_class(jtype, spec, [*modules, *spec.py_modules])
+        _by_reference(jtype, spec, [*modules, *spec.py_modules])
     portable = dict(uses)
     if modules:
         portable["py_modules"] = [portable_path(str(module), root, spec.name, "py_modules") for module in modules]

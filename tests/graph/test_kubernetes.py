@@ -261,3 +261,24 @@ def test_dollar_signs_survive_the_kubelets_variable_expansion(tmp_path: Path) ->
         if p.role == "executor"
     ]
     assert '--uses-with={"suffix": "$(HOME) $5"}' in pod.argv
+
+
+def test_a_class_name_known_from_a_module_is_exported_as_module_and_class() -> None:
+    from tests.graph.sample_executors import Counter
+
+    flow = (
+        Flow()
+        .add(name="named", uses=Counter.__name__)
+        .add(name="mod", uses="Mine", py_modules=["tests/graph/sample_executors.py"])
+    )
+    deployments = _by_kind(_objects(kubernetes_manifests(flow.plan, project_root=REPO_ROOT)), "Deployment")
+    assert "--uses=tests.graph.sample_executors:Counter" in _container(deployments["named"])["args"]
+    # With py_modules the worker finds the name in the modules it imports: the name stays.
+    assert "--uses=Mine" in _container(deployments["mod"])["args"]
+
+
+def test_a_class_name_known_only_from_main_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ScriptExecutor, "__module__", "__main__")
+    flow = Flow().add(name="mine", uses="ScriptExecutor")
+    with pytest.raises(ConfigurationError, match="class ScriptExecutor is defined in '__main__'"):
+        kubernetes_manifests(flow.plan, project_root=REPO_ROOT)
