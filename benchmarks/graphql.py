@@ -11,7 +11,8 @@ Figures (median of --runs runs):
 - single-document mutation latency, sequential on one keep-alive connection: p50 / p99 (ms)
 - 100-document mutations, sequential: documents per second
 - one subscription over graphql-transport-ws: events per second (a generator endpoint yielding
-  --events documents; the floor yields as many events from an async generator)
+  --events documents; the floor yields as many events from an async generator), and, as its
+  ceiling, the executor's own ProcessStream rate read directly over gRPC
 """
 
 from __future__ import annotations
@@ -150,6 +151,33 @@ def client_stream(url: str, query: str, variables: dict[str, Any], events: int) 
     return {"events_per_s": (received - 1) / (last - first)}
 
 
+def client_executor_stream(address: str, events: int) -> dict[str, float]:
+    """The ceiling of the subscription figure: the executor's own ProcessStream over gRPC."""
+    import asyncio
+
+    import grpc
+
+    from flowql.codec import encode_docs
+    from flowql.documents import Document
+    from flowql.proto.flowql_pb2_grpc import ExecutorServiceStub
+    from flowql.request import new_request
+
+    async def run() -> float:
+        async with grpc.aio.insecure_channel(address) as channel:
+            stub = ExecutorServiceStub(channel)
+            request = new_request("/count", docs=encode_docs([Document(text=str(events))]))
+            received, first, last = 0, 0.0, 0.0
+            async for _ in stub.ProcessStream(request):
+                received += 1
+                last = time.perf_counter()
+                if received == 1:
+                    first = last
+            assert received == events, received
+            return (received - 1) / (last - first)
+
+    return {"events_per_s": asyncio.run(run())}
+
+
 # -- orchestration -------------------------------------------------------------------------------------
 
 
@@ -219,13 +247,15 @@ def start_servers(tmp: Path, server_cpus: str | None) -> Iterator[tuple[str, str
         floor = Process([sys.executable, __file__, "--serve-floor"], server_cpus, tmp / "floor.log")
         processes.append(floor)
         floor_url = floor.ready_line().rsplit(" ", 1)[-1]
-        yield gateway_url, floor_url
+        yield gateway_url, floor_url, address
     finally:
         for process in reversed(processes):
             process.stop()
 
 
-def measure(gateway: str, floor: str, client_cpus: str | None, requests: int, events: int) -> dict[str, float]:
+def measure(
+    gateway: str, floor: str, executor: str, client_cpus: str | None, requests: int, events: int
+) -> dict[str, float]:
     figures: dict[str, float] = {}
     single = run_client(client_cpus, "latency", gateway, SINGLE, str(requests))
     figures.update({"flowql_p50_ms": single["p50_ms"], "flowql_p99_ms": single["p99_ms"]})
@@ -233,6 +263,8 @@ def measure(gateway: str, floor: str, client_cpus: str | None, requests: int, ev
     figures["flowql_docs_per_s_at_100"] = batch["docs_per_s"]
     stream = run_client(client_cpus, "stream", gateway, STREAM, json.dumps({"n": str(events)}), str(events))
     figures["flowql_subscription_events_per_s"] = stream["events_per_s"]
+    ceiling = run_client(client_cpus, "executor-stream", executor, "", str(events))
+    figures["executor_alone_stream_msgs_per_s"] = ceiling["events_per_s"]
     floor_single = run_client(client_cpus, "latency", floor, FLOOR_SINGLE, str(requests))
     figures.update({"floor_p50_ms": floor_single["p50_ms"], "floor_p99_ms": floor_single["p99_ms"]})
     floor_batch = run_client(client_cpus, "batch", floor, FLOOR_BATCH, str(max(20, requests // 20)), "100")
@@ -259,10 +291,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     server_cpus, client_cpus = (None, None) if args.no_pin else cpu_sets()
     runs: list[dict[str, float]] = []
-    with tempfile.TemporaryDirectory() as tmp, start_servers(Path(tmp), server_cpus) as (gateway, floor):
+    with tempfile.TemporaryDirectory() as tmp, start_servers(Path(tmp), server_cpus) as (gateway, floor, executor):
         print(f"gateway {gateway}, floor {floor}, servers on cpus {server_cpus}, client on {client_cpus}", flush=True)
         for run in range(args.runs):
-            runs.append(measure(gateway, floor, client_cpus, args.requests, args.events))
+            runs.append(measure(gateway, floor, executor, client_cpus, args.requests, args.events))
             print(f"run {run + 1}: " + ", ".join(f"{k}={v:.2f}" for k, v in runs[-1].items()), flush=True)
     print(f"\nmedian of {len(runs)} runs:")
     ok = True
@@ -282,6 +314,8 @@ def client_main(argv: list[str]) -> int:
     mode, url, query, *rest = argv
     if mode == "latency":
         result = client_latency(url, query, int(rest[0]))
+    elif mode == "executor-stream":
+        result = client_executor_stream(url, int(rest[0]))
     elif mode == "batch":
         result = client_batch(url, query, int(rest[0]), int(rest[1]))
     else:
