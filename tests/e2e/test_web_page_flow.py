@@ -154,6 +154,31 @@ def test_page_shows_a_failing_executor_in_plain_words(chromium: WebDriver, examp
     assert "Traceback" not in message
 
 
+def test_stop_ends_a_generation_and_the_next_one_starts_clean(
+    chromium: WebDriver, example_flow: RunningExample
+) -> None:
+    chromium.get(example_flow.http + "/")
+    WebDriverWait(chromium, 10).until(lambda d: d.find_element(By.ID, "endpoint").text.endswith("/graphql"))
+    _fill(chromium, "generate-prompt", "first prompt")
+    chromium.find_element(By.ID, "generate-button").click()
+    WebDriverWait(chromium, 15, poll_frequency=0.02).until(lambda d: _generation(d)[1] >= 3)
+    chromium.find_element(By.ID, "generate-stop").click()
+    state, stopped_at, _ = _generation(chromium)
+    assert state == "stopped" and stopped_at < 23  # the whole reply to "first prompt" is 23 tokens
+    assert chromium.find_element(By.ID, "generate-button").is_enabled()
+
+    # A new generation right away: only its own tokens appear, none left over from the stopped one.
+    _fill(chromium, "generate-prompt", "second")
+    chromium.find_element(By.ID, "generate-button").click()
+    WebDriverWait(chromium, 20, poll_frequency=0.05).until(lambda d: _generation(d)[0] == "done")
+    _, tokens, text = _generation(chromium)
+    assert (
+        text.strip() == "This is a toy generator, not a model. You wrote: second — and backwards: second — that is all."
+    )
+    assert tokens == 19
+    _no_error_shown(chromium, "generate-error")
+
+
 def test_page_says_plainly_when_an_executor_is_down(chromium: WebDriver, example_flow: RunningExample) -> None:
     # Last in this module: it kills one executor of the shared Flow.
     chromium.get(example_flow.http + "/")
