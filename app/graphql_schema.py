@@ -147,7 +147,9 @@ class _Resolvers:
         stream = self.streamer.stream(request)
         try:
             async for response in stream:
-                if self.metrics is not None:
+                # One observation per stream (its first message) and every error: per-message
+                # timings of a generator say nothing more, and this runs once per event.
+                if self.metrics is not None and (response.stream_index == 0 or response.status.code):
                     self.metrics.observe_response(response)
                 error = error_of(response)
                 if error is not None:
