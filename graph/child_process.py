@@ -114,7 +114,7 @@ class ChildProcess:
         stream.close()
 
     def send_line(self, text: str) -> None:
-        """Write one line to the child's stdin (how a warm-started child gets its arguments)."""
+        """Write one line to the child's stdin (how a gateway started early gets its arguments)."""
         if self._popen is None or self._popen.stdin is None:
             raise RuntimeError(f"{self.name} has no stdin to write to")
         try:

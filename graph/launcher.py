@@ -1,7 +1,7 @@
 """`FlowLauncher`: starts a Flow's processes, waits until they serve, and stops them in order.
 
 Start: every executor process at once (each binds a free port and prints it on its ready line),
-and the gateway process beside them (`warm_start`: it imports meanwhile); once every executor is
+and the gateway process beside them (`child_entry`: it imports meanwhile); once every executor is
 ready, the topology document with their addresses, and the gateway's arguments naming it. Stop: the gateway first, so no
 new request reaches an executor that is going away, then all executors together, each given its
 grace period before it is killed.
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowql._exceptions import RuntimeFailedToStart
+from flowql.graph.child_entry import ARGS_ON_STDIN
 from flowql.graph.child_process import ChildEvent, ChildEventKind, ChildProcess
 from flowql.graph.health import wait_gateway_serving, wait_http_serving
 from flowql.graph.plan import FlowPlan
@@ -34,6 +35,8 @@ __all__ = ["FlowLauncher", "RunningFlow"]
 _GATEWAY_GRACE_S = 5.0
 _STOP_MARGIN_S = 1.0
 _HEALTH_TIMEOUT_S = 10.0
+# `flowql <role> ...` plus stopping when the Flow's process goes away; see child_entry.
+_CHILD_ENTRY = (sys.executable, "-m", "flowql.graph.child_entry")
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ class FlowLauncher:
                 for settings in shard:
                     child = ChildProcess(
                         spec.name,
-                        [sys.executable, "-m", "flowql", "executor", *settings.to_argv()],
+                        [*_CHILD_ENTRY, "executor", *settings.to_argv()],
                         env=env,
                         ready_prefix=f"flowql executor {spec.name} serving on ",
                         failure_prefix=f"flowql executor {spec.name} failed: ",
@@ -106,7 +109,7 @@ class FlowLauncher:
         gateway_name = plan.settings.gateway.name
         self._gateway = ChildProcess(
             gateway_name,
-            [sys.executable, "-m", "flowql.graph.warm_start", "gateway"],
+            [*_CHILD_ENTRY, "gateway", ARGS_ON_STDIN],
             env=self._child_env({}),
             ready_prefix=f"flowql gateway {gateway_name} serving on ",
             failure_prefix=f"flowql gateway {gateway_name} failed: ",
