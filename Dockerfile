@@ -11,7 +11,7 @@
 # ---- build: a wheel of flowql from the sources only --------------------------------------------
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY flowql/ flowql/
 COPY app/ app/
 COPY graph/ graph/
