@@ -97,7 +97,8 @@ def test_flowql_command_dispatches_the_export_role(flow_yaml: Path, tmp_path: Pa
 
 
 @pytest.mark.skipif(
-    not hasattr(Flow, "to_kubernetes_yaml"), reason="Flow.to_kubernetes_yaml is not wired into graph/flow.py yet"
+    not hasattr(Flow, "to_kubernetes_yaml"),
+    reason="Flow.to_kubernetes_yaml is not wired into FlowBase (graph/flow_base.py) yet",
 )
 def test_flow_methods_write_what_the_export_functions_write(tmp_path: Path) -> None:
     # Typed as Any until the methods exist on FlowBase (mypy would refuse the calls before that).
