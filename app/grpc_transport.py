@@ -31,6 +31,18 @@ CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.enable_http_proxy", 0),
 ]
 
+# Targets that resolve to several addresses (a headless Kubernetes Service: dns:///name:port, or an
+# ipv4:/ipv6: list) are one channel over all of them; grpc's default pick_first would send every
+# call to the first address, so those channels balance round-robin instead.
+_MULTI_ADDRESS_SCHEMES = ("dns:", "ipv4:", "ipv6:")
+
+
+def channel_options(address: str) -> list[tuple[str, Any]]:
+    if address.startswith(_MULTI_ADDRESS_SCHEMES):
+        return [*CHANNEL_OPTIONS, ("grpc.lb_policy_name", "round_robin")]
+    return CHANNEL_OPTIONS
+
+
 _COMPRESSIONS = {
     "gzip": grpc.Compression.Gzip,
     "deflate": grpc.Compression.Deflate,
@@ -84,7 +96,9 @@ class GrpcTransport(ExecutorTransport):
 
     def _open(self) -> None:
         # Channels bind to the running event loop, so they are made on first use, not in __init__.
-        self._channels = [grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) for address in self._addresses]
+        self._channels = [
+            grpc.aio.insecure_channel(address, options=channel_options(address)) for address in self._addresses
+        ]
         self._stubs = [ExecutorServiceStub(channel) for channel in self._channels]  # type: ignore[no-untyped-call]
 
     def _pick(self) -> int:

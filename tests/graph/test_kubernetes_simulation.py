@@ -168,12 +168,6 @@ def test_simulated_cluster_answers_grpc(cluster: LoopbackCluster) -> None:
     assert {"index/0", "index/1"} <= set(results)
 
 
-@pytest.mark.xfail(
-    reason="the gateway's gRPC channels use grpc's default pick_first policy, so a headless Service's "
-    "addresses all but the first go unused; needs ('grpc.lb_policy_name', 'round_robin') for dns:/// and "
-    "ipv4: list targets in app/grpc_transport.py",
-    strict=True,
-)
 def test_headless_service_spreads_requests_over_replicas(cluster: LoopbackCluster) -> None:
     client = Client(host=cluster.gateway_urls["grpc"])
     pids: set[int] = set()
