@@ -123,6 +123,9 @@ class HttpRoutes:
             return _bad_request("'execEndpoint' and 'targetExecutor' must be strings")
         if parameters is not None and not isinstance(parameters, dict):
             return _bad_request("'parameters' must be a JSON object")
+        request_id = body.get("requestId")
+        if request_id is not None and not isinstance(request_id, str):
+            return _bad_request("'requestId' must be a string")
         schema = self.input_schemas.get(endpoint, self.generic)
         try:
             docs = prepare_docs(docs_from_json(body.get("data"), schema), schema)
@@ -134,7 +137,7 @@ class HttpRoutes:
             docs=encoded,
             parameters=parameters,
             target_executor=target,
-            request_id=body.get("requestId") or None,
+            request_id=request_id or None,
         )
         response = await self.streamer.process(data_request)
         self.metrics.observe_response(response)
