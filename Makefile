@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.flowql-installed
 
-.PHONY: test lint typecheck pytest run bench bench-quick proto system-deps clean
+.PHONY: test lint typecheck pytest run screenshots bench bench-quick proto system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,14 @@ pytest: $(STAMP) system-deps
 
 test: lint typecheck pytest
 
-run: $(STAMP) system-deps
-	@echo "make run arrives with the GraphQL gateway (issue: the GraphQL-first gateway)."; exit 1
+# The example Flow: web page at /, GraphQL + GraphiQL at /graphql, gRPC on 8081. Ctrl-C stops it.
+run: $(STAMP)
+	@echo "Example: web page http://127.0.0.1:8080/  GraphiQL http://127.0.0.1:8080/graphql  gRPC 127.0.0.1:8081  (Ctrl-C stops it)"
+	$(BIN)/flowql flow --uses examples/textsearch/flow.yml
+
+# Refresh the README's screenshots from the browser tests.
+screenshots: $(STAMP) system-deps
+	FLOWQL_UPDATE_DOCS_IMAGES=1 $(BIN)/pytest tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/codec.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import socket
 import threading
@@ -29,6 +30,17 @@ from tests.conftest import REPO_ROOT
 FLOW_YAML = REPO_ROOT / "examples" / "textsearch" / "flow.yml"
 WEB_DIR = REPO_ROOT / "examples" / "web"
 DOCS_IMAGES = REPO_ROOT / "docs" / "images"
+# The README's screenshots are refreshed only on request (`make screenshots`), so a test run leaves
+# the working tree as it found it.
+UPDATE_DOCS_IMAGES = os.environ.get("FLOWQL_UPDATE_DOCS_IMAGES") == "1"
+
+
+def publish_screenshot(shot: Path, name: str) -> None:
+    """Copy a screenshot that passed its test's assertions into docs/images/ when asked to."""
+    if UPDATE_DOCS_IMAGES:
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, DOCS_IMAGES / name)
+
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -7,7 +7,6 @@ to docs/images/ for the README.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.conftest import DOCS_IMAGES, RunningExample
+from tests.e2e.conftest import RunningExample, publish_screenshot
 
 SECOND_TEXT = (
     "A WebSocket stays open, so the server can push each event as soon as it is ready. "
@@ -132,8 +131,7 @@ def test_page_indexes_searches_and_streams_a_generation(
     assert first_seen_after < total_time - 0.5
     assert chromium.find_element(By.ID, "generate-status").text.startswith("Done: 27 tokens")
 
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, DOCS_IMAGES / "web-page.png")
+    publish_screenshot(shot, "web-page.png")
 
 
 def test_page_shows_a_failing_executor_in_plain_words(chromium: WebDriver, example_flow: RunningExample) -> None:
