@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import copy
 import enum
+import logging
 import os
 import sys
 import threading
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
@@ -26,6 +28,8 @@ from flowql.graph.yaml_config import FlowDocument, read_flow_yaml, write_flow_ya
 from flowql.topology import GATEWAY
 
 __all__ = ["FlowBase", "FloatingExecutorWarning", "FlowState", "reachable_host"]
+
+logger = logging.getLogger("flowql.flow")
 
 
 class FloatingExecutorWarning(UserWarning):
@@ -145,6 +149,24 @@ class FlowBase:
         except Exception:  # no `dot` binary: let the notebook fall back to the text repr
             return None
 
+    # ---- deployment exports ---------------------------------------------------------------------
+
+    def to_kubernetes_yaml(
+        self, output_dir: str | os.PathLike[str], k8s_namespace: str | None = None, image: str = "flowql:latest"
+    ) -> list[Path]:
+        """Write Kubernetes manifests and a kustomization.yaml for this Flow into `output_dir` (docs/kubernetes.md)."""
+        from flowql.graph.kubernetes import write_kubernetes
+
+        return write_kubernetes(self._plan, output_dir, namespace=k8s_namespace, image=image)
+
+    def to_docker_compose_yaml(
+        self, path: str | os.PathLike[str] = "docker-compose.yml", image: str = "flowql:latest"
+    ) -> Path:
+        """Write one Docker Compose file that runs this Flow on a single host (docs/kubernetes.md)."""
+        from flowql.graph.docker_compose import write_docker_compose
+
+        return write_docker_compose(self._plan, path, image=image)
+
     # ---- addresses ------------------------------------------------------------------------------
 
     @property
@@ -216,11 +238,16 @@ class FlowBase:
                 stacklevel=3,
             )
         launcher = FlowLauncher(self._plan)
-        self._running = launcher.start()
+        # Installed first, so a SIGTERM while starting also stops what has started.
+        self._signals.install()
+        try:
+            self._running = launcher.start()
+        except BaseException:
+            self._signals.restore()
+            raise
         self._startup_seconds = self._running.startup_seconds
         self._launcher = launcher
         self._state = FlowState.RUNNING
-        self._signals.install()
         self._announce(self._running)
         return self
 
@@ -243,14 +270,25 @@ class FlowBase:
         self.close()
 
     def block(self, stop_event: threading.Event | None = None) -> None:
-        """Serve until Ctrl-C, SIGTERM, or `stop_event` is set; raises if a process of the Flow dies."""
+        """Serve until Ctrl-C, SIGTERM, or `stop_event` is set.
+
+        An executor process that dies is logged (its other replicas, if any, keep serving); a dead
+        gateway ends the wait with a FlowQLError, since nothing can be served any more.
+        """
         event = stop_event if stop_event is not None else threading.Event()
         self._signals.stop_event = event
+        reported: set[int] = set()
         try:
             while not event.wait(0.5):
-                dead = self._launcher.dead() if self._launcher is not None else []
-                if dead:
-                    raise FlowQLError(f"process(es) of the Flow exited while serving: {sorted(set(dead))}")
+                launcher = self._launcher
+                if launcher is None:
+                    continue
+                for name, pid, status in launcher.exited():
+                    if pid not in reported:
+                        reported.add(pid)
+                        logger.error("process %d of %r exited with status %d", pid, name, status)
+                if launcher.gateway_exited():
+                    raise FlowQLError("the Flow's gateway exited; nothing is served any more")
         except KeyboardInterrupt:
             pass
         finally:

@@ -148,9 +148,17 @@ class FlowLauncher:
         env.update(own)
         return env
 
-    def dead(self) -> list[str]:
-        """Names of processes of the running Flow that have exited."""
-        return [child.name for child in self._children if child.returncode() is not None]
+    def exited(self) -> list[tuple[str, int, int]]:
+        """(name, pid, exit status) of each process of the running Flow that has ended."""
+        found = []
+        for child in self._children:
+            status = child.returncode()
+            if status is not None:
+                found.append((child.name, child.pid, status))
+        return found
+
+    def gateway_exited(self) -> bool:
+        return self._gateway is not None and self._gateway.returncode() is not None
 
     def stop(self) -> None:
         """Stop the gateway, then the executors; kill whatever outlives its grace period. Safe to call twice.

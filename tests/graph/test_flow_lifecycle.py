@@ -12,7 +12,15 @@ import time
 
 import pytest
 
-from flowql import ConfigurationError, Document, DocumentArray, ExecutorError, RuntimeFailedToStart, TransportError
+from flowql import (
+    ConfigurationError,
+    Document,
+    DocumentArray,
+    ExecutorError,
+    FlowQLError,
+    RuntimeFailedToStart,
+    TransportError,
+)
 from flowql.graph import FloatingExecutorWarning
 from tests.graph.flow_helpers import all_pids, children_of, local_flow, pid_gone, wait_pids_gone
 from tests.graph.sample_executors import BrokenInit, Recorder, Tagger, Upper
@@ -263,3 +271,47 @@ def test_external_executor_is_used_but_not_managed():
         assert external.poll() is None
         external.terminate()
         assert external.wait(timeout=10) == 0
+
+
+def test_script_classes_and_their_sibling_modules_reach_the_workers(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "shouting.py").write_text("def shout(text):\n    return text.upper() + '!'\n")
+    (project / "app.py").write_text(
+        textwrap.dedent(
+            """\
+            from flowql import Flow, Document, Executor, requests
+            from shouting import shout
+
+            class Shout(Executor):
+                @requests
+                def go(self, docs, **kwargs):
+                    for doc in docs:
+                        doc.text = shout(doc.text)
+
+            with Flow(host='127.0.0.1').add(uses=Shout) as f:
+                print(f.post('/', Document(text='hey')).texts)
+            """
+        )
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run(
+        [sys.executable, str(project / "app.py")], cwd=elsewhere, capture_output=True, text=True, timeout=50
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "['HEY!']" in result.stdout
+
+
+def test_block_logs_a_dead_executor_and_ends_when_the_gateway_dies(caplog):
+    f = local_flow().add(name="pair", uses=Upper, replicas=2)
+    with f:
+        os.kill(f.pids["pair"][0], signal.SIGKILL)
+        stop = threading.Event()
+        threading.Timer(1.5, stop.set).start()
+        f.block(stop_event=stop)
+        assert "exited with status" in caplog.text and "'pair'" in caplog.text
+        assert f.post("/", [Document(text="still")]).texts == ["STILL"]
+        os.kill(f.pids["gateway"][0], signal.SIGKILL)
+        with pytest.raises(FlowQLError, match="gateway exited"):
+            f.block()
