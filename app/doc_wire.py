@@ -26,6 +26,7 @@ from flowql.documents import new_id
 __all__ = ["InputError", "LazyDoc", "encode_dicts", "decode_dicts", "decode_lazy", "prepare_docs"]
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_INT64 = "int64"
 
 
 class InputError(ValueError):
@@ -129,11 +130,13 @@ def _fill_any(node: NodeProto, value: Any) -> None:
     elif isinstance(value, bool):
         node.boolean = value
     elif isinstance(value, int):
-        # The wire's integer is 32-bit; larger JSON numbers travel as floats rather than failing.
+        # The wire's integer is 32-bit; a larger one travels as its text typed "int64", as
+        # flowql's codec writes and reads it.
         if _INT32_MIN <= value <= _INT32_MAX:
             node.integer = value
         else:
-            node.float = float(value)
+            node.text = str(value)
+            node.type = _INT64
     elif isinstance(value, float):
         node.float = value
     elif isinstance(value, str):
@@ -191,7 +194,7 @@ class LazyDoc:
         content = node.WhichOneof("content")
         if content is None:
             return None
-        if content in _SCALAR_CONTENT:
+        if content in _SCALAR_CONTENT and not (content == "text" and node.type == _INT64):
             return getattr(node, content)
         if content == "doc":
             return LazyDoc(node.doc)
@@ -220,7 +223,10 @@ def _read_doc(doc: DocProto, flat: bool) -> dict[str, Any]:
         content = node.WhichOneof("content")
         if content is None:
             continue
-        result[name] = getattr(node, content) if content in _SCALAR_CONTENT else _read_node(node, flat)
+        if content in _SCALAR_CONTENT and not (content == "text" and node.type == _INT64):
+            result[name] = getattr(node, content)
+        else:
+            result[name] = _read_node(node, flat)
     return result
 
 
@@ -228,8 +234,9 @@ def _read_node(node: NodeProto, flat: bool) -> Any:
     content = node.WhichOneof("content")
     if content is None:
         return None
-    if content in ("text", "integer", "float", "boolean", "blob"):
-        return getattr(node, content)
+    if content in _SCALAR_CONTENT:
+        value = getattr(node, content)
+        return int(value) if content == "text" and node.type == _INT64 else value
     if content == "ndarray":
         dense = node.ndarray.dense
         array = np.frombuffer(dense.buffer, dtype=dense.dtype) if dense.buffer else np.zeros(tuple(dense.shape))

@@ -49,7 +49,7 @@ def test_encoded_dicts_decode_with_the_executors_class() -> None:
     assert doc.id == docs[0]["id"] and len(str(doc.id)) == 32
     assert (doc.title, doc.count, doc.raw, doc.names) == ("t", 3, b"\x00\x01", ["a", "b"])
     assert doc.vector is not None and np.allclose(np.asarray(doc.vector), [1.5, 2.5])
-    assert doc.meta == {"a": [1, "x"], "big": float(2**40)}
+    assert doc.meta == {"a": [1, "x"], "big": 2**40}
     assert doc.inner is not None and doc.inner.score == 0.5 and doc.inner.id
     assert [item.score for item in doc.inners] == [1.0, 2.0]
 
@@ -72,13 +72,17 @@ def test_unknown_fields_and_wrong_kinds_are_input_errors() -> None:
 
 def test_decoding_matches_what_docarray_sent() -> None:
     sent = Document(
-        id="d", text="hi", tags={"k": "v"}, embedding=np.array([[1.0, 2.0]]), matches=[Document(id="m", text="x")]
+        id="d",
+        text="hi",
+        tags={"k": "v", "big": 2**40},
+        embedding=np.array([[1.0, 2.0]]),
+        matches=[Document(id="m", text="x")],
     )
     (flat,) = decode_dicts(encode_docs([sent]))
     (nested,) = decode_dicts(encode_docs([sent]), flat_tensors=False)
     (lazy,) = decode_lazy(encode_docs([sent]))
     assert flat["embedding"] == [1.0, 2.0] and nested["embedding"] == [[1.0, 2.0]]
-    assert flat["tags"] == {"k": "v"} and flat["matches"][0]["id"] == "m"
+    assert flat["tags"] == {"k": "v", "big": 2**40} and flat["matches"][0]["id"] == "m"
     assert "uri" not in flat  # empty on the wire: left out
     assert (lazy.id, lazy.text, lazy.embedding, lazy.uri) == ("d", "hi", [1.0, 2.0], None)
     assert lazy.matches[0].text == "x"
