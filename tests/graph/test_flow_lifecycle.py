@@ -315,3 +315,44 @@ def test_block_logs_a_dead_executor_and_ends_when_the_gateway_dies(caplog):
         os.kill(f.pids["gateway"][0], signal.SIGKILL)
         with pytest.raises(FlowQLError, match="gateway exited"):
             f.block()
+
+
+def test_seed_async_flow_usage_with_a_plain_with_block():
+    from flowql import Flow
+
+    async def async_inputs():
+        for i in range(4):
+            yield Document(text=f"q{i}")
+
+    async def run() -> list[str]:
+        texts: list[str] = []
+        with Flow(asyncio=True, host="127.0.0.1").add(uses=Upper) as f:
+            async for resp in f.post("/", async_inputs, request_size=2):
+                texts.extend(resp.docs.texts)
+        return texts
+
+    import asyncio
+
+    assert sorted(asyncio.run(run())) == ["Q0", "Q1", "Q2", "Q3"]
+
+
+def test_seed_yaml_naming_a_class_from_the_script(tmp_path):
+    script = tmp_path / "from_yaml.py"
+    script.write_text(
+        textwrap.dedent(
+            """\
+            from flowql import Flow, Document, Executor, requests
+            class MyExecutor(Executor):
+                @requests(on='/bar')
+                def foo(self, docs, **kwargs):
+                    for doc in docs:
+                        doc.text = 'seen by MyExecutor'
+            f = Flow.load_config('jtype: Flow\\nexecutors:\\n- name: myexec1\\n  uses: MyExecutor\\n')
+            with f:
+                print(f.post(on='/bar', inputs=Document()).texts)
+            """
+        )
+    )
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=50)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "['seen by MyExecutor']" in result.stdout
