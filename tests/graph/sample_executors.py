@@ -132,3 +132,12 @@ class SlowInit(Executor):
     def __init__(self, seconds: float = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         time.sleep(seconds)
+
+
+class SleepByTag(Executor):
+    """Sleeps tags['sleep'] seconds for the first document of each request (answers come back out of order)."""
+
+    @requests
+    def sleep(self, docs: DocumentArray, **kwargs: Any) -> None:
+        if len(docs):
+            time.sleep(float(docs[0].tags.get("sleep", 0)))

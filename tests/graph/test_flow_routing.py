@@ -10,7 +10,7 @@ import pytest
 from flowql import Document, DocumentArray, ExecutorError, FlowQLError
 from flowql.request import RESULTS_KEY
 from tests.graph.flow_helpers import local_flow
-from tests.graph.sample_executors import A, B, C, Counter, Fails, Slow, Tagger, Upper
+from tests.graph.sample_executors import A, B, C, Counter, Fails, SleepByTag, Slow, Tagger, Upper
 
 
 def _docs(count: int) -> list[Document]:
@@ -187,3 +187,13 @@ def test_gateway_settings_reach_the_gateway():
         with pytest.raises(FlowQLError) as caught:
             f.post("/", _docs(1), parameters={"seconds": 3})
     assert "slow" in str(caught.value)
+
+
+def test_results_in_order_restores_the_request_order():
+    f = local_flow().add(uses=SleepByTag, replicas=4)
+    docs = [Document(text=f"d{i}", tags={"sleep": 1.0 - 0.25 * i}) for i in range(4)]
+    with f:
+        arrival = f.post("/", docs, request_size=1, return_responses=True)
+        ordered = f.post("/", docs, request_size=1, return_responses=True, results_in_order=True)
+    assert [r.docs[0].text for r in arrival] != ["d0", "d1", "d2", "d3"]
+    assert [r.docs[0].text for r in ordered] == ["d0", "d1", "d2", "d3"]
