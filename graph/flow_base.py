@@ -196,6 +196,11 @@ class FlowBase:
         return self.ports[0]
 
     @property
+    def port_expose(self) -> int:
+        """The older seed texts' name for `port`."""
+        return self.port
+
+    @property
     def addresses(self) -> list[str]:
         """`scheme://host:port` per gateway protocol (grpc://, http://, ws://; grpcs://... with TLS), reachable here."""
         host = reachable_host(self.host)

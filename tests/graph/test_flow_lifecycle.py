@@ -356,3 +356,18 @@ def test_seed_yaml_naming_a_class_from_the_script(tmp_path):
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=50)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "['seen by MyExecutor']" in result.stdout
+
+
+def test_gateway_port_in_use_fails_with_the_gateway_name():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        f = local_flow(port=taken.getsockname()[1]).add(name="fine", uses=Upper)
+        started = time.monotonic()
+        with pytest.raises(RuntimeFailedToStart) as caught:
+            f.start()
+    assert caught.value.name == "gateway"
+    assert time.monotonic() - started < 10
+    assert f.pids == {}

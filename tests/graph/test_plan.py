@@ -139,5 +139,6 @@ def test_flow_settings_and_asyncio_factory():
     assert isinstance(f, AsyncFlow)
     assert isinstance(Flow(), Flow)
     assert Flow(port=1234).port == 1234
+    assert Flow(port_expose=1235).port_expose == 1235
     assert Flow().port > 0
     assert Flow(protocol=["grpc", "http"], host="127.0.0.1").addresses[1].startswith("http://127.0.0.1:")
