@@ -171,6 +171,7 @@ def test_post_takes_every_seed_input_form_and_callback():
         assert len(f.post("/", DocumentArray([Document(), Document()]))) == 2
         assert len(f.post("/", generate)) == 4
         assert len(f.post("/", generate(), request_size=3)) == 4
+        assert len(f.post("/", generate(), request_size=3, show_progress=True)) == 4
         only_parameters = f.post("/", parameters={"value": 1}, return_results=True)
         assert only_parameters[0].parameters[RESULTS_KEY]["counter"]["count"] == 0
         assert f.post("/", _docs(5), request_size=2, on_done=done.append, on_always=always.append) is None
