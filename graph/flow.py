@@ -50,11 +50,11 @@ class Flow(FlowBase):
         return self.post("/delete", inputs, **kwargs)
 
     def _get_client(self) -> Any:
-        host, port, protocol = self._client_target()
+        options = self._client_options()
         if self._client is None:
             from flowql.client import Client
 
-            self._client = Client(host=host, port=port, protocol=protocol)
+            self._client = Client(**options)
         return self._client
 
     def _close_client(self) -> None:
@@ -103,11 +103,11 @@ class AsyncFlow(FlowBase):
         return self.post("/delete", inputs, **kwargs)
 
     def _get_client(self) -> Any:
-        host, port, protocol = self._client_target()
+        options = self._client_options()
         if self._client is None:
             from flowql.client import AsyncClient
 
-            self._client = AsyncClient(host=host, port=port, protocol=protocol)
+            self._client = AsyncClient(**options)
         return self._client
 
     def _close_client(self) -> None:

@@ -310,13 +310,22 @@ class FlowBase:
 
     # ---- the client -----------------------------------------------------------------------------
 
-    def _client_target(self) -> tuple[str, int, str]:
+    def _client_options(self) -> dict[str, Any]:
+        """Keywords for a Client of this running Flow: gRPC when the gateway speaks it, TLS when it uses TLS."""
         if self._state is not FlowState.RUNNING:
             raise FlowQLError("the Flow is not running; send requests inside `with f:`")
         protocols = self.protocols
         protocol = "grpc" if "grpc" in protocols else protocols[0]
-        port = self.ports[protocols.index(protocol)]
-        return reachable_host(self.host), port, protocol
+        options: dict[str, Any] = {
+            "host": reachable_host(self.host),
+            "port": self.ports[protocols.index(protocol)],
+            "protocol": protocol,
+        }
+        certificate = self._plan.settings.gateway.ssl_certfile
+        if certificate is not None:
+            # The gateway's own certificate is what the client trusts (typically self-signed).
+            options.update(tls=True, root_certificates=certificate)
+        return options
 
     def _close_client(self) -> None:
         """Subclasses close the client they made for `post`."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-__all__ = ["wait_gateway_serving", "wait_http_serving"]
+__all__ = ["wait_gateway_serving", "wait_http_serving", "wait_tcp_open"]
 
 
 def wait_gateway_serving(address: str, *, timeout: float) -> None:
@@ -52,3 +53,18 @@ def wait_http_serving(base_url: str, *, timeout: float) -> None:
                     return
                 last = f"HTTP {reply.status_code}"
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+
+def wait_tcp_open(address: str, *, timeout: float) -> None:
+    """Return once `host:port` accepts a TCP connection (for TLS listeners, whose certificates we cannot check)."""
+    host, _, port = address.rpartition(":")
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=max(0.1, min(remaining, 2.0))):
+                return
+        except OSError as exc:
+            if remaining <= 0:
+                raise TimeoutError(f"{address} did not accept connections within {timeout:.0f} s: {exc}") from None
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))

@@ -24,7 +24,7 @@ from pathlib import Path
 from flowql._exceptions import RuntimeFailedToStart
 from flowql.graph.child_entry import ARGS_ON_STDIN
 from flowql.graph.child_process import ChildEvent, ChildEventKind, ChildProcess
-from flowql.graph.health import wait_gateway_serving, wait_http_serving
+from flowql.graph.health import wait_gateway_serving, wait_http_serving, wait_tcp_open
 from flowql.graph.plan import FlowPlan
 from flowql.graph.uses import resolve_uses
 from flowql.graph.workers import worker_settings
@@ -131,7 +131,7 @@ class FlowLauncher:
         assert self._gateway.ready_line is not None
         urls = self._gateway.ready_line.split(" serving on ", 1)[1].split()
         try:
-            _check_health(urls)
+            _check_health(urls, tls=gateway_settings.ssl_certfile is not None)
         except TimeoutError as exc:
             raise RuntimeFailedToStart(gateway_name, str(exc)) from None
         return RunningFlow(gateway_urls=urls, topology=topology, startup_seconds=time.monotonic() - started)
@@ -220,8 +220,13 @@ def _await_ready(
             raise RuntimeFailedToStart(event.child.name, event.child.failure_reason())
 
 
-def _check_health(urls: list[str]) -> None:
+def _check_health(urls: list[str], *, tls: bool) -> None:
     """Ask the gateway's gRPC health service, or else its HTTP `/status`, whether it serves."""
+    if tls:
+        # Its certificate may name another host than loopback: only check that every listener accepts.
+        for url in urls:
+            wait_tcp_open(url.partition("://")[2], timeout=_HEALTH_TIMEOUT_S)
+        return
     for url in urls:
         scheme, _, address = url.partition("://")
         if scheme in ("grpc", "grpcs"):

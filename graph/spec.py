@@ -7,6 +7,7 @@ apart. Aliases from the older seed texts (`parallel` for `shards`) are accepted 
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, cast
@@ -77,6 +78,9 @@ class ExecutorSpec:
         for key in ("uses_with", "uses_metas", "uses_requests", "env"):
             if key in values:
                 values[key] = _mapping(values[key], key, where)
+        for key in ("uses_with", "uses_metas", "uses_requests"):
+            if key in values:
+                _check_json(values[key], key, where)
         if "env" in values:
             values["env"] = {str(k): str(v) for k, v in values["env"].items()}
         if "py_modules" in values:
@@ -167,6 +171,15 @@ def _checked_condition(condition: dict[str, Any], where: str) -> dict[str, Any]:
             "write it as {'<field>': {'<$operator>': <value>}}, e.g. {'tags__k': {'$eq': 1}}"
         ) from exc
     return condition
+
+
+def _check_json(value: dict[str, Any], key: str, where: str) -> None:
+    # They travel to the worker process as JSON on its command line.
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        message = f"{where}: {key}= must hold JSON values (str, number, bool, list, dict): {exc}"
+        raise ConfigurationError(message) from exc
 
 
 def _needs_list(value: Any, where: str) -> list[str]:

@@ -92,3 +92,8 @@ def test_to_options_leaves_defaults_out_but_keeps_needs():
         "replicas": 2,
         "env": {"X": "1"},
     }
+
+
+def test_uses_with_must_be_json():
+    with pytest.raises(ConfigurationError, match="uses_with= must hold JSON values"):
+        ExecutorSpec.from_options({"name": "a", "uses_with": {"model": object()}})
