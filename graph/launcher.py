@@ -2,9 +2,9 @@
 
 Start: every executor process at once (each binds a free port and prints it on its ready line),
 and the gateway process beside them (`child_entry`: it imports meanwhile); once every executor is
-ready, the topology document with their addresses, and the gateway's arguments naming it. Stop: the gateway first, so no
-new request reaches an executor that is going away, then all executors together, each given its
-grace period before it is killed.
+ready, the topology document with their addresses, then the gateway's arguments naming it.
+Stop: the gateway first, so no new request reaches an executor that is going away, then all
+executors together, each given its grace period before it is killed.
 """
 
 from __future__ import annotations
@@ -227,17 +227,12 @@ def _check_health(urls: list[str], *, tls: bool) -> None:
         for url in urls:
             wait_tcp_open(url.partition("://")[2], timeout=_HEALTH_TIMEOUT_S)
         return
-    for url in urls:
-        scheme, _, address = url.partition("://")
-        if scheme in ("grpc", "grpcs"):
-            wait_gateway_serving(address, timeout=_HEALTH_TIMEOUT_S)
-            return
-    for url in urls:
-        scheme, _, address = url.partition("://")
-        # The websocket listener is the same Starlette app, so it answers plain HTTP too.
-        secure = scheme in ("https", "wss")
-        wait_http_serving(f"{'https' if secure else 'http'}://{address}", timeout=_HEALTH_TIMEOUT_S)
+    addresses = dict(url.split("://", 1) for url in urls)
+    if "grpc" in addresses:
+        wait_gateway_serving(addresses["grpc"], timeout=_HEALTH_TIMEOUT_S)
         return
+    # The http and websocket listeners are the same Starlette app: either answers `GET /status`.
+    wait_http_serving(f"http://{next(iter(addresses.values()))}", timeout=_HEALTH_TIMEOUT_S)
 
 
 def _address_of(child: ChildProcess) -> str:
