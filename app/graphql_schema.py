@@ -13,10 +13,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import inspect
-from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 import strawberry
@@ -24,25 +21,20 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
-from strawberry.utils.str_converters import to_camel_case
 
-from flowql._exceptions import ConfigurationError
-from flowql.app.doc_schema import DocSchema, compile_schema, default_document_schema
-from flowql.app.doc_wire import InputError, decode_lazy, encode_dicts, prepare_docs
-from flowql.app.docs_batches import DocsCall
-from flowql.app.graphql_errors import ErrorSink, bad_input, executor_error, log_nothing
+from flowql.app.doc_schema import compile_schema, default_document_schema
+from flowql.app.graphql_errors import ErrorSink, log_nothing
 from flowql.app.graphql_extension import ExtensionConfig, GatewayExtension
 from flowql.app.graphql_flow_types import EdgeInfo, EndpointInfo, ExecutorInfo, GatewayHealth, Progress
 from flowql.app.graphql_limits import limit_rules, token_limit
-from flowql.app.graphql_types import TypeRegistry, input_to_dict, list_of, read_field
+from flowql.app.graphql_resolvers import DEFAULT_REQUEST_SIZE, DocsResolvers
+from flowql.app.graphql_roots import RootFields
+from flowql.app.graphql_types import TypeRegistry, list_of, read_field
 from flowql.app.metrics import GatewayMetrics
 from flowql.app.settings import GatewaySettings
 from flowql.app.streamer_view import EndpointView, ExecutorView, StreamerAPI, field_name_for, read_executors
-from flowql.request import error_of, new_request
 
 __all__ = ["GatewaySchema", "build_schema"]
-
-DEFAULT_REQUEST_SIZE = 100
 
 
 class GatewaySchema(strawberry.Schema):
@@ -50,117 +42,6 @@ class GatewaySchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         log_nothing(errors, execution_context)
-
-
-@dataclass
-class _Resolvers:
-    """What every resolver needs: the streamer, settings and where partial errors go."""
-
-    streamer: StreamerAPI
-    settings: GatewaySettings
-    sink: ErrorSink
-    metrics: GatewayMetrics | None
-    endpoints: list[EndpointView]
-    executors: list[ExecutorView]
-    generic: DocSchema
-    registry: TypeRegistry
-    field_names: dict[str, str] = field(default_factory=dict)  # endpoint -> its own field
-    type_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # endpoint -> (input, output) types
-
-    @property
-    def observe(self) -> Callable[[Any], None] | None:
-        return self.metrics.observe_response if self.metrics is not None else None
-
-    def check_endpoint(self, endpoint: str) -> None:
-        known = {view.endpoint for view in self.endpoints}
-        # Only refuse when discovery saw every executor and none has a catch-all handler:
-        # otherwise an endpoint nobody declares still reaches a default handler (or passes through).
-        if not known or not self.executors:
-            return
-        if any(ex.has_default or not ex.endpoints for ex in self.executors):  # a default, or not discovered
-            return
-        if endpoint not in known:
-            raise bad_input(
-                f"unknown endpoint {endpoint!r}; the Flow serves {sorted(known)}",
-                endpoint=endpoint,
-            )
-
-    def to_docs(self, data: list[Any] | None, schema: DocSchema) -> list[dict[str, Any]]:
-        try:
-            return prepare_docs((input_to_dict(item, schema) for item in data or ()), schema)
-        except InputError as exc:
-            raise bad_input(str(exc)) from None
-
-    def call(
-        self,
-        endpoint: str,
-        docs: list[dict[str, Any]],
-        schema: DocSchema,
-        parameters: Any,
-        target_executor: str | None,
-        request_size: int | None,
-    ) -> DocsCall:
-        if parameters is not None and not isinstance(parameters, dict):
-            raise bad_input("parameters must be a JSON object")
-        if request_size is not None and request_size < 1:
-            raise bad_input(f"requestSize must be at least 1, got {request_size}")
-        return DocsCall(
-            endpoint=endpoint,
-            docs=docs,
-            schema=schema,
-            parameters=parameters,
-            target_executor=target_executor or "",
-            request_size=request_size or DEFAULT_REQUEST_SIZE,
-            window=max(0, self.settings.prefetch),
-            observe=self.observe,
-        )
-
-    async def run_mutation(self, call: DocsCall) -> list[Any]:
-        docs: list[Any] = []
-        for outcome in await call.run_all(self.streamer.process):
-            if outcome.error is not None:
-                self.sink.add(outcome.error)
-            else:
-                docs.extend(outcome.docs)
-        return docs
-
-    async def run_batches(self, call: DocsCall) -> AsyncGenerator[Any, None]:
-        done = 0
-        async with contextlib.aclosing(call.run(self.streamer.process)) as outcomes:  # type: ignore[type-var]
-            async for outcome in outcomes:
-                done += 1
-                progress = {"done": done, "total": outcome.total}
-                if outcome.error is not None:
-                    outcome.error.extensions = {**(outcome.error.extensions or {}), "progress": progress}
-                    yield outcome.error
-                else:
-                    yield {"docs": outcome.docs, "progress": progress, "batch": outcome.index}
-
-    async def run_stream(
-        self, endpoint: str, docs: list[dict[str, Any]], schema: DocSchema, parameters: Any, target: str | None
-    ) -> AsyncGenerator[Any, None]:
-        if parameters is not None and not isinstance(parameters, dict):
-            raise bad_input("parameters must be a JSON object")
-        request = new_request(
-            endpoint, docs=encode_dicts(docs, schema), parameters=parameters, target_executor=target or ""
-        )
-        stream = self.streamer.stream(request)
-        try:
-            async for response in stream:
-                # One observation per stream (its first message) and every error: per-message
-                # timings of a generator say nothing more, and this runs once per event.
-                if self.metrics is not None and (response.stream_index == 0 or response.status.code):
-                    self.metrics.observe_response(response)
-                error = error_of(response)
-                if error is not None:
-                    yield executor_error(error, [str(doc.get("id", "")) for doc in docs])
-                    return
-                for doc in decode_lazy(response.docs):
-                    yield doc
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
 
 
 _Endpoint = Annotated[str, strawberry.argument(description='The endpoint to call, e.g. "/index".')]
@@ -173,7 +54,7 @@ _RequestSize = Annotated[
 ]
 
 
-def _generic_fields(r: _Resolvers) -> tuple[Any, Any]:
+def _generic_fields(r: DocsResolvers) -> tuple[Any, Any]:
     """The resolver functions of the generic `docs` field (query/mutation) and its subscription."""
     doc_input = r.registry.input(r.generic)
     doc_output = r.registry.output(r.generic)
@@ -237,7 +118,7 @@ def _event_type(name: str, doc_output: type) -> type:
     return strawberry.type(cls, name=name, description="One processed request batch of a subscription.")
 
 
-def _typed_fields(r: _Resolvers, view: EndpointView, name: str) -> dict[str, tuple[str, Any]]:
+def _typed_fields(r: DocsResolvers, view: EndpointView, name: str) -> dict[str, tuple[str, Any]]:
     """Mutation and Subscription resolvers of one typed endpoint, keyed by operation type."""
     in_schema = compile_schema(view.input_schema, view.input_schema_name)
     out_schema = compile_schema(view.output_schema, view.output_schema_name)
@@ -278,7 +159,7 @@ def _typed_fields(r: _Resolvers, view: EndpointView, name: str) -> dict[str, tup
     return fields
 
 
-def _streaming_field(r: _Resolvers, view: EndpointView) -> tuple[str, Any]:
+def _streaming_field(r: DocsResolvers, view: EndpointView) -> tuple[str, Any]:
     """The Subscription resolver of a generator endpoint: one event per yielded document."""
     typed = view.typed
     in_schema = compile_schema(view.input_schema, view.input_schema_name) if typed else r.generic
@@ -301,7 +182,7 @@ def _streaming_field(r: _Resolvers, view: EndpointView) -> tuple[str, Any]:
     return description, generate
 
 
-def _flow_fields(r: _Resolvers, topology: Any) -> dict[str, Any]:
+def _flow_fields(r: DocsResolvers, topology: Any) -> dict[str, Any]:
     async def executors() -> list[ExecutorInfo]:
         views = await read_executors(r.streamer)
         return [vars(view) for view in views]  # type: ignore[misc]
@@ -341,66 +222,6 @@ def _flow_fields(r: _Resolvers, topology: Any) -> dict[str, Any]:
     }
 
 
-class _Fields:
-    """Root fields by name, refusing two owners for one name."""
-
-    def __init__(self) -> None:
-        self.owner: dict[tuple[str, str], str] = {}
-        self.fields: dict[str, dict[str, Any]] = {"query": {}, "mutation": {}, "subscription": {}}
-        self.resolvers: dict[tuple[str, str], Callable[..., Any]] = {}
-
-    def add(
-        self, operation: str, name: str, owner: str, value: Any, resolver: Callable[..., Any] | None = None
-    ) -> None:
-        key = (operation, name)
-        if key in self.owner:
-            raise ConfigurationError(
-                f"GraphQL field {operation}.{name} is claimed by both {self.owner[key]} and {owner}; "
-                "rename one of the endpoints"
-            )
-        self.owner[key] = owner
-        self.fields[operation][name] = value
-        if resolver is not None:
-            self.resolvers[key] = resolver
-
-    def root(self, operation: str) -> type | None:
-        if not self.fields[operation]:
-            return None
-        cls = type(operation.capitalize(), (), {"__module__": __name__, **self.fields[operation]})
-        return strawberry.type(cls, name=operation.capitalize())
-
-    def install_raw_resolvers(self, schema: GatewaySchema) -> None:
-        """Let graphql-core call the document fields' resolvers with its coerced arguments.
-
-        strawberry would first turn every input document into an instance of its input class
-        (about a third of a single-document mutation's time); the resolvers read plain dicts as
-        well (`graphql_types.input_to_dict`), so the conversion is skipped. The strawberry
-        declarations still define the fields' types, arguments and descriptions.
-        """
-        for (operation, name), resolver in self.resolvers.items():
-            root = schema._schema.get_type(operation.capitalize())
-            field = root.fields[name]  # type: ignore[union-attr]
-            python_names = {to_camel_case(p): p for p in inspect.signature(resolver).parameters if p != "info"}
-            if operation == "subscription":
-                field.subscribe = _raw_subscribe(resolver, python_names)
-            else:
-                field.resolve = _raw_resolve(resolver, python_names)
-
-
-def _raw_resolve(resolver: Callable[..., Any], names: dict[str, str]) -> Callable[..., Any]:
-    async def resolve(root: Any, info: Any, **arguments: Any) -> Any:
-        return await resolver(info, **{names[key]: value for key, value in arguments.items()})
-
-    return resolve
-
-
-def _raw_subscribe(resolver: Callable[..., Any], names: dict[str, str]) -> Callable[..., Any]:
-    def subscribe(root: Any, info: Any, **arguments: Any) -> Any:
-        return resolver(info, **{names[key]: value for key, value in arguments.items()})
-
-    return subscribe
-
-
 def build_schema(
     streamer: StreamerAPI,
     settings: GatewaySettings,
@@ -411,7 +232,7 @@ def build_schema(
 ) -> GatewaySchema:
     """Build the schema for `endpoints`; raises ConfigurationError when two endpoints map to one field."""
     sink = ErrorSink()
-    r = _Resolvers(
+    r = DocsResolvers(
         streamer=streamer,
         settings=settings,
         sink=sink,
@@ -421,7 +242,7 @@ def build_schema(
         generic=default_document_schema(),
         registry=TypeRegistry(),
     )
-    roots = _Fields()
+    roots = RootFields()
     docs, docs_events = _generic_fields(r)
     generic_owner = "the generic `docs` field"
     roots.add("query", "docs", generic_owner, strawberry.field(resolver=docs, description=_DOCS_HELP), docs)
