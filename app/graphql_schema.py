@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from typing import Annotated, Any
 
 import strawberry
@@ -35,6 +37,8 @@ from flowql.app.settings import GatewaySettings
 from flowql.app.streamer_view import EndpointView, ExecutorView, StreamerAPI, field_name_for, read_executors
 
 __all__ = ["GatewaySchema", "build_schema"]
+
+logger = logging.getLogger("flowql.gateway")
 
 
 class GatewaySchema(strawberry.Schema):
@@ -258,6 +262,8 @@ def build_schema(
         roots.add("query", name, "the Flow description", value)
     for view in endpoints:
         name = field_name_for(view.endpoint)
+        if view.typed and not _schemas_compile(view):
+            view = replace(view, input_schema_name="Document", output_schema_name="Document")
         if not name or not (view.typed or view.streaming):
             continue
         owner = f"endpoint {view.endpoint!r}"
@@ -280,6 +286,17 @@ def build_schema(
     )
     roots.install_raw_resolvers(schema)
     return schema
+
+
+def _schemas_compile(view: EndpointView) -> bool:
+    """Whether the endpoint's document schemas can be read; if not, it is served as untyped."""
+    try:
+        compile_schema(view.input_schema, view.input_schema_name)
+        compile_schema(view.output_schema, view.output_schema_name)
+    except (ValueError, KeyError, TypeError) as exc:
+        logger.warning("endpoint %s: document schema not understood (%s); serving it with Document", view.endpoint, exc)
+        return False
+    return True
 
 
 _DOCS_HELP = (

@@ -386,3 +386,14 @@ async def test_closing_a_subscription_cancels_the_batch_in_flight_and_sends_no_m
     await asyncio.wait_for(cancelled.wait(), 5)
     gate.set()
     assert streamer.process_calls == 2  # the first batch and the one cancelled in flight, no more
+
+
+async def test_an_unreadable_document_schema_is_served_as_document() -> None:
+    streamer = flow(FakeEndpoint("/odd", shout))
+    views = await read_endpoints(streamer)
+    views[0].input_schema_name, views[0].input_schema = "Odd", '{"$ref": "#/$defs/Missing"}'
+    views[0].output_schema_name = "Odd"
+    schema = build_schema(streamer, GatewaySettings(), views, await read_executors(streamer))
+    assert "odd(" not in schema.as_str()
+    result = await execute(schema, 'mutation { docs(data: {text: "a"}, execEndpoint: "/odd") { text } }')
+    assert result.data == {"docs": [{"text": "A"}]}
