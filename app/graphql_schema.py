@@ -244,7 +244,7 @@ def build_schema(
         endpoints=endpoints,
         executors=executors or [],
         generic=default_document_schema(),
-        registry=TypeRegistry(),
+        registry=TypeRegistry(_RESERVED_NAMES),
     )
     roots = RootFields()
     docs, docs_events = _generic_fields(r)
@@ -286,6 +286,29 @@ def build_schema(
     )
     roots.install_raw_resolvers(schema)
     return schema
+
+
+_RESERVED_NAMES = frozenset(
+    {
+        "Query",
+        "Mutation",
+        "Subscription",
+        "JSON",
+        "Base64",
+        "Progress",
+        "DocsEvent",
+        "ExecutorInfo",
+        "EdgeInfo",
+        "EndpointInfo",
+        "ExecutorHealth",
+        "GatewayHealth",
+        "String",
+        "Int",
+        "Float",
+        "Boolean",
+        "ID",
+    }
+)
 
 
 def _schemas_compile(view: EndpointView) -> bool:

@@ -54,7 +54,10 @@ class TypeRegistry:
     is one GraphQL type, a different class that happens to share its name becomes `Name2`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, reserved: frozenset[str] = frozenset()) -> None:
+        # Names the schema's fixed types use (Query, Progress, JSON...): a document class named
+        # like one of them gets a suffix instead of breaking the schema.
+        self._reserved = reserved
         self._name_by_source: dict[str, str] = {}
         self._outputs: dict[str, type] = {}
         self._inputs: dict[str, type] = {}
@@ -64,7 +67,7 @@ class TypeRegistry:
         if known is not None:
             return known
         base = schema.name or "Doc"
-        taken = set(self._name_by_source.values())
+        taken = set(self._name_by_source.values()) | self._reserved | {n + "Input" for n in self._reserved}
         name, suffix = base, 1
         while name in taken:
             suffix += 1

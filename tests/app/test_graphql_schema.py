@@ -397,3 +397,13 @@ async def test_an_unreadable_document_schema_is_served_as_document() -> None:
     assert "odd(" not in schema.as_str()
     result = await execute(schema, 'mutation { docs(data: {text: "a"}, execEndpoint: "/odd") { text } }')
     assert result.data == {"docs": [{"text": "A"}]}
+
+
+async def test_document_classes_named_like_fixed_types_get_a_suffix() -> None:
+    class Progress(BaseDoc):
+        percent: float = 0.0
+
+    schema = await schema_for(flow(FakeEndpoint("/track", lambda docs, parameters: None, Progress, Progress)))
+    sdl = schema.as_str()
+    assert "type Progress2 {" in sdl and "input Progress2Input {" in sdl
+    assert "type Progress {" in sdl  # the subscriptions' own progress type is untouched
