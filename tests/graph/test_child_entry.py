@@ -29,6 +29,8 @@ def test_unknown_role_is_a_usage_error():
         _, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "usage" in err
+    # The package must not import child_entry before runpy runs it (a double import, and its warning).
+    assert "RuntimeWarning" not in err
 
 
 def test_closed_stdin_before_the_arguments_means_not_needed():
