@@ -6,6 +6,8 @@ This is the one place where flowql errors become GraphQL errors. Every error the
 - `EXECUTOR_ERROR`: an executor raised; extensions carry `executor`, `exceptionType`, `message`,
   `documentIds` (the input documents of the failed batch) and `requestId`. The documents of the
   batches that succeeded are still in `data` (partial results: nothing is dropped silently).
+- `EXECUTOR_UNAVAILABLE` / `EXECUTOR_TIMEOUT` / `TRANSPORT_ERROR`: a streaming call lost its
+  executor midway (the message names it and its address); `documentIds` as above.
 - `BAD_USER_INPUT`: the input does not fit (wrong tensor size, unknown endpoint, bad JSON...).
 - `INTERNAL_SERVER_ERROR`: anything unexpected inside the gateway. Its message and traceback are
   not shown; it is logged with the `requestId` that the error carries, to find it in the logs.
@@ -24,10 +26,10 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionContext
 
-from flowql._exceptions import ExecutorError
+from flowql._exceptions import ExecutorError, RequestTimeout, ServiceUnavailable, TransportError
 from flowql.documents import new_id
 
-__all__ = ["ErrorSink", "executor_error", "bad_input", "is_unexpected", "masked", "log_nothing"]
+__all__ = ["ErrorSink", "executor_error", "transport_error", "bad_input", "is_unexpected", "masked", "log_nothing"]
 
 logger = logging.getLogger("flowql.gateway")
 
@@ -45,6 +47,14 @@ def executor_error(error: ExecutorError, document_ids: Sequence[str]) -> GraphQL
             "requestId": error.request_id,
         },
     )
+
+
+def transport_error(error: TransportError, document_ids: Sequence[str]) -> GraphQLError:
+    """The GraphQL error for a call that lost its executor (unreachable, timed out, went away)."""
+    code = {ServiceUnavailable: "EXECUTOR_UNAVAILABLE", RequestTimeout: "EXECUTOR_TIMEOUT"}.get(
+        type(error), "TRANSPORT_ERROR"
+    )
+    return GraphQLError(str(error), extensions={"code": code, "documentIds": list(document_ids)})
 
 
 def bad_input(message: str, **details: Any) -> GraphQLError:

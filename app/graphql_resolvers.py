@@ -12,10 +12,11 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowql._exceptions import TransportError
 from flowql.app.doc_schema import DocSchema
 from flowql.app.doc_wire import InputError, decode_lazy, encode_dicts, prepare_docs
 from flowql.app.docs_batches import DocsCall
-from flowql.app.graphql_errors import ErrorSink, bad_input, executor_error
+from flowql.app.graphql_errors import ErrorSink, bad_input, executor_error, transport_error
 from flowql.app.graphql_types import TypeRegistry, input_to_dict
 from flowql.app.metrics import GatewayMetrics
 from flowql.app.settings import GatewaySettings
@@ -132,6 +133,8 @@ class DocsResolvers:
                     return
                 for doc in decode_lazy(response.docs):
                     yield doc
+        except TransportError as exc:  # the executor went away mid-stream: say so, do not mask it
+            yield transport_error(exc, [str(doc.get("id", "")) for doc in docs])
         finally:
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:

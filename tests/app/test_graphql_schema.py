@@ -407,3 +407,24 @@ async def test_document_classes_named_like_fixed_types_get_a_suffix() -> None:
     sdl = schema.as_str()
     assert "type Progress2 {" in sdl and "input Progress2Input {" in sdl
     assert "type Progress {" in sdl  # the subscriptions' own progress type is untouched
+
+
+async def test_a_stream_that_loses_its_executor_ends_with_a_clear_error() -> None:
+    from flowql._exceptions import ServiceUnavailable
+
+    class Vanishing(FakeStreamer):
+        async def stream(self, request: Any) -> Any:
+            async for response in super().stream(request):
+                yield response
+                raise ServiceUnavailable("executor 'gen' at 127.0.0.1:1 went away")
+
+    async def tokens(doc: Document, parameters: dict[str, Any]) -> Any:
+        for word in ("a", "b"):
+            yield Document(text=word)
+
+    streamer = Vanishing([FakeExecutor("gen", [FakeEndpoint("/generate", tokens, streaming=True)])])
+    events = await subscribe(await schema_for(streamer), 'subscription { generate(data: {text: "x"}) { text } }')
+    received = [event async for event in events]
+    assert received[0].data == {"generate": {"text": "a"}}
+    error = received[1].errors[0]
+    assert error.extensions["code"] == "EXECUTOR_UNAVAILABLE" and "went away" in error.message
