@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 EXAMPLES = sorted((REPO_ROOT / "examples" / "docs").glob("*.py"))
-DOC_PAGES = sorted((REPO_ROOT / "docs").glob("*.md"))
+DOC_PAGES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 QUOTE = re.compile(r"<!-- example: (?P<path>[^ ]+) -->\n```python\n(?P<code>.*?)```", re.DOTALL)
 
 
