@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import yaml
 
-from flowql import Flow
 from flowql.graph.docker_compose import write_docker_compose
 from flowql.graph.export_cli import main
 from flowql.graph.kubernetes import write_kubernetes
@@ -96,13 +95,8 @@ def test_flowql_command_dispatches_the_export_role(flow_yaml: Path, tmp_path: Pa
     assert str(out / "gateway.yml") in result.stdout.split()
 
 
-@pytest.mark.skipif(
-    not hasattr(Flow, "to_kubernetes_yaml"),
-    reason="Flow.to_kubernetes_yaml is not wired into FlowBase (graph/flow_base.py) yet",
-)
 def test_flow_methods_write_what_the_export_functions_write(tmp_path: Path) -> None:
-    # Typed as Any until the methods exist on FlowBase (mypy would refuse the calls before that).
-    flow: Any = sample_flow()
+    flow = sample_flow()
     flow.to_kubernetes_yaml(tmp_path / "method", k8s_namespace="search", image="registry.test/flow:1")
     write_kubernetes(flow.plan, tmp_path / "function", namespace="search", image="registry.test/flow:1")
     for path in (tmp_path / "function").iterdir():

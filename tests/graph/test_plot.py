@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from flowql import Flow
-
-pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz `dot` is installed by make test")
 
 
 def _flow() -> Flow:
