@@ -11,8 +11,9 @@ FlowQLError
  │    └── RequestTimeout       no answer within the timeout
  └── GraphQLResponseError      a GraphQL response carried errors (partial data kept)
 
-gRPC status codes and GraphQL errors are mapped onto this tree in one place each
-(`flowql.status` for gRPC; the gateway's GraphQL error formatter for GraphQL).
+gRPC status codes and GraphQL errors are mapped onto this tree in one place per side:
+`flowql.app.rpc_errors` in the gateway, `flowql.client.errors` in the client, and
+`flowql.app.graphql_errors` for the GraphQL errors the gateway returns.
 """
 
 from __future__ import annotations
