@@ -132,7 +132,12 @@ class ClientCore:
                 retry=options.retry,
                 results_in_order=options.results_in_order,
             ),
-            ExchangeOptions(compression=options.compression, doc_type=options.return_type, timeout=options.timeout),
+            ExchangeOptions(
+                compression=options.compression,
+                doc_type=options.return_type,
+                timeout=options.timeout,
+                single=count_requests(inputs, options.request_size) == 1,
+            ),
         )
         callbacks = CallbackRunner(options.on_done, options.on_error, options.on_always, options.continue_on_error)
         progress = PostProgress(on, count_requests(inputs, options.request_size)) if options.show_progress else None

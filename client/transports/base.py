@@ -32,6 +32,9 @@ class ExchangeOptions:
     # Seconds one request may take; None means no bound.
     timeout: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The post makes exactly one request (known before sending): a transport may answer it with
+    # a one-shot call instead of opening a stream.
+    single: bool = False
 
 
 class ClientTransport(ABC):

@@ -86,12 +86,16 @@ class StubGateway(flowql_pb2_grpc.GatewayServiceServicer):
         add_route(response, "stub", start, address="stub")
         return response
 
-    async def Call(self, request_iterator: AsyncIterator[DataRequest], context: Context) -> AsyncIterator[DataRequest]:
+    async def _admit(self, context: Context) -> None:
+        """Count the call, keep its metadata, and refuse it while `fail_calls` says so."""
         self.calls += 1
         self.metadata.append({key: str(value) for key, value in context.invocation_metadata() or ()})
         if self.fail_calls > 0:
             self.fail_calls -= 1
             await context.abort(grpc.StatusCode.UNAVAILABLE, "stub gateway is down for now")
+
+    async def Call(self, request_iterator: AsyncIterator[DataRequest], context: Context) -> AsyncIterator[DataRequest]:
+        await self._admit(context)
         answers: asyncio.Queue[DataRequest | None] = asyncio.Queue()
 
         async def handle(request: DataRequest) -> None:
@@ -121,6 +125,8 @@ class StubGateway(flowql_pb2_grpc.GatewayServiceServicer):
             self.ended.set()
 
     async def Process(self, request: DataRequest, context: Context) -> DataRequest:
+        # The client sends a post of one request as a unary Process call.
+        await self._admit(context)
         return await self.answer(request)
 
     async def Endpoints(self, request: flowql_pb2.EndpointsRequest, context: Context) -> flowql_pb2.EndpointsInfo:
