@@ -4,6 +4,7 @@ Routes:
 
 - `/graphql`: GraphQL. POST (JSON), GET (queries; GraphiQL for browsers), WebSocket
   subscriptions (graphql-transport-ws and graphql-ws), multipart HTTP subscriptions.
+- `/graphiql-assets/`: the GraphiQL page's scripts and styles, vendored (see `graphiql_page`).
 - `POST /post`: one request batch as JSON (the client's `protocol='http'`; see `http_routes`).
 - `/ws`: DataRequest protobuf frames both ways (the client's `protocol='websocket'`; see `ws_route`).
 - `GET /status`: name, version, executors and their health.
@@ -33,6 +34,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from flowql._exceptions import ConfigurationError
+from flowql.app.graphiql_page import graphiql_assets_mount
 from flowql.app.graphql_schema import build_schema
 from flowql.app.graphql_view import LateGraphQL, make_view
 from flowql.app.http_guards import BodySizeLimit, JsonOnlyPosts
@@ -94,6 +96,7 @@ def create_app(streamer: StreamerAPI, settings: GatewaySettings) -> Starlette:
         Route("/status", http.status, methods=["GET"]),
         Route("/dry_run", http.dry_run, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
+        graphiql_assets_mount(),
     ]
     if settings.static_dir:
         routes.append(Mount("/", StaticFiles(directory=settings.static_dir, html=True), name="static"))

@@ -120,6 +120,58 @@ async def test_multipart_http_subscription() -> None:
     assert texts == ["A", "B", "C"]
 
 
+def _multipart_json_parts(body: str, boundary: str) -> list[Any]:
+    """The JSON bodies of a multipart/mixed response, in order (the preamble and epilogue dropped)."""
+    parts = body.split(f"\r\n--{boundary}")
+    return [json.loads(part.split("\r\n\r\n", 1)[1]) for part in parts[1:] if "\r\n\r\n" in part]
+
+
+async def test_subscription_posted_accepting_multipart_mixed_streams_plain_results() -> None:
+    # GraphiQL's HTTP fetcher sends this Accept for every operation it has not yet parsed as a
+    # subscription; it reads each part as an execution result (incremental-delivery framing).
+    async with on_uvicorn(create_app(streamer(), GatewaySettings())) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            async with client.stream(
+                "POST",
+                "/graphql",
+                json={"query": SUBSCRIPTION},
+                headers={"accept": "application/json, multipart/mixed"},
+            ) as response:
+                body = (await response.aread()).decode()
+    assert response.status_code == 200
+    assert response.headers["content-type"] == 'multipart/mixed; boundary="-"'
+    parts = _multipart_json_parts(body, "-")
+    events = [part for part in parts if "data" in part]
+    assert sorted(event["data"]["docs"]["docs"][0]["text"] for event in events) == ["A", "B", "C"]
+    assert all(event["hasNext"] is True and "errors" not in event for event in events)
+    assert parts[-1] == {"hasNext": False}
+    assert body.endswith("\r\n-----\r\n")
+
+
+async def test_query_posted_accepting_multipart_mixed_gets_plain_json() -> None:
+    async with on_uvicorn(create_app(streamer(), GatewaySettings())) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            response = await client.post(
+                "/graphql",
+                json={"query": "{ __typename }"},
+                headers={"accept": "application/json, multipart/mixed"},
+            )
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_subscription_posted_for_one_json_answer_is_refused_with_a_clear_error() -> None:
+    async with on_uvicorn(create_app(streamer(), GatewaySettings())) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            response = await client.post(
+                "/graphql", json={"query": SUBSCRIPTION}, headers={"accept": "application/json"}
+            )
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert "subscription" in error["message"] and "WebSocket" in error["message"]
+    assert "multipart/mixed" in error["message"] and "text/event-stream" in error["message"]
+
+
 async def test_server_sent_events_subscription() -> None:
     async with on_uvicorn(create_app(streamer(), GatewaySettings())) as base:
         async with httpx.AsyncClient(base_url=base) as client:

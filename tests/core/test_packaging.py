@@ -70,6 +70,10 @@ def test_wheel_install_imports_every_module(tmp_path: Path) -> None:
     assert not outside, f"modules not served by the wheel: {outside}"
     assert (target / "flowql" / "proto" / "flowql.proto").exists()
     assert (target / "flowql" / "py.typed").exists()
+    # GraphiQL's vendored assets (app/static/graphiql/): the gateway serves GraphiQL offline from them.
+    graphiql = target / "flowql" / "app" / "static" / "graphiql"
+    assert (graphiql / "graphiql.min.js").stat().st_size > 1_000_000
+    assert (graphiql / "LICENSE.graphiql.txt").exists()
 
 
 def test_console_script_and_module_entry_point_print_usage() -> None:
