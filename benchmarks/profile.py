@@ -27,7 +27,7 @@ if __name__ == "__main__":  # graphql.py beside this file would shadow the graph
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import HERE, CpuPlan, Mesh, Node, _env, _pinned, chain  # noqa: E402
+from benchmarks.harness import HERE, CpuPlan, Mesh, Node, _env, _pinned, chain, fan_out  # noqa: E402
 
 OUT = HERE / "results" / "profiles"
 IDLE = ("select (selectors.py", "_run_once (asyncio", "poll (", "epoll", "wait (threading.py", "run_forever", "_poll")
@@ -98,6 +98,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("load", choices=["grpc", "http", "websocket", "latency"])
     parser.add_argument("--request-size", type=int, default=100)
     parser.add_argument("--chain", type=int, default=1)
+    parser.add_argument("--fan-out", type=int, default=0, help="branches of a fan-out + merge (instead of a chain)")
     parser.add_argument("--docs", type=int, default=30000)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--tag", default="", help="suffix of the output files (e.g. before / after)")
@@ -109,7 +110,10 @@ def main(argv: list[str]) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     protocol = "grpc" if args.load in ("grpc", "latency") else args.load
     nodes = chain(args.chain) if args.chain > 1 else [Node("e0", ["gateway"])]
-    name = f"{args.load}-rs{args.request_size}-chain{args.chain}{'-' + args.tag if args.tag else ''}"
+    shape = f"chain{args.chain}"
+    if args.fan_out:
+        nodes, shape = fan_out(args.fan_out), f"fanout{args.fan_out}"
+    name = f"{args.load}-rs{args.request_size}-{shape}{'-' + args.tag if args.tag else ''}"
     with Mesh(nodes, cpus, protocols=(protocol,)) as mesh:
         if args.load == "latency":
             load_args = {"protocol": "grpc", "port": mesh.port("grpc"), "requests": 100000, "runs": 1}
