@@ -19,6 +19,7 @@ from flowql.proto.flowql_pb2 import DataRequest, EndpointsInfo, EndpointsRequest
 from flowql.proto.flowql_pb2_grpc import ExecutorServiceStub
 
 from .rpc_errors import RETRYABLE_CODES, exception_from_rpc_error
+from .stream_split import STREAM_BATCHED_METADATA, split_response
 from .transport import ExecutorTransport
 
 __all__ = ["GrpcTransport", "CHANNEL_OPTIONS", "grpc_compression"]
@@ -30,6 +31,8 @@ CHANNEL_OPTIONS: list[tuple[str, Any]] = [
     # Executors are reached directly; an http_proxy in the environment must not reroute them.
     ("grpc.enable_http_proxy", 0),
 ]
+
+_STREAM_METADATA = (STREAM_BATCHED_METADATA,)
 
 # Targets that resolve to several addresses (a headless Kubernetes Service: dns:///name:port, or an
 # ipv4:/ipv6: list) are one channel over all of them; grpc's default pick_first would send every
@@ -148,10 +151,13 @@ class GrpcTransport(ExecutorTransport):
             index = self._pick()
             received = False
             try:
-                call = self._stubs[index].ProcessStream(request, **options)
+                # Batched: the executor packs documents its generator yields faster than they can be
+                # written one per message; they are split back here, one response per document.
+                call = self._stubs[index].ProcessStream(request, metadata=_STREAM_METADATA, **options)
                 async for response in call:
                     received = True
-                    yield response
+                    for item in split_response(response):
+                        yield item
                 return
             except grpc.aio.AioRpcError as error:
                 # Once a response went out, a retry would repeat documents: only a call that never

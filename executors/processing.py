@@ -6,20 +6,24 @@
 - return value: None -> the (mutated) input docs; documents -> they replace the input; a dict ->
   `parameters['__results__'][<name>]` (`<name>/<shard_id>` when sharded);
 - one Route appended per request; a handler exception becomes the request's error status;
-- generator handlers: all yielded docs at once through `process`, one response each through `stream`.
+- generator handlers: all yielded docs at once through `process`, one response each through `stream`
+  (or, for a caller that asks for batches, what was yielded during each write: stream_pump.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from docarray import BaseDoc, DocList
 
 from flowql.codec import decode_docs, encode_docs
 from flowql.executors.handlers import Handler, HandlerTable
+from flowql.executors.stream_pump import ItemBuffer, encoded_chunks, pump_async, pump_sync
 from flowql.executors.sync_runner import SyncCallRunner
 from flowql.proto.flowql_pb2 import DataRequest, EndpointInfo, EndpointsInfo
 from flowql.request import RESULTS_KEY, add_route, get_parameters, set_error, set_parameters
@@ -27,6 +31,10 @@ from flowql.request import RESULTS_KEY, add_route, get_parameters, set_error, se
 __all__ = ["RequestProcessor"]
 
 _DONE = object()  # what `next(generator, _DONE)` returns when a sync generator is exhausted
+# A batched stream response carries at most this many documents; the generator runs at most
+# _STREAM_BUFFERED documents ahead of the writer.
+_STREAM_BATCH = 256
+_STREAM_BUFFERED = 2 * _STREAM_BATCH
 
 
 class RequestProcessor:
@@ -66,25 +74,88 @@ class RequestProcessor:
         add_route(request, self.name, start, shard=self.shard_id, replica=self.replica_id, address=self.address)
         return request
 
-    async def stream(self, request: DataRequest) -> AsyncIterator[DataRequest]:
-        """One response per document a generator handler yields, each sent as soon as it is yielded;
-        a failure ends the stream with an error response. Other endpoints: one response, as `process`."""
+    async def stream(self, request: DataRequest, *, batched: bool = False) -> AsyncIterator[DataRequest]:
+        """The documents a generator handler yields, each sent as soon as the previous response is
+        written; a failure ends the stream with an error response. Other endpoints: one response,
+        as `process`.
+
+        One response per document (stream_index = its position), unless `batched`: then each
+        response carries every document yielded while the previous one was being written
+        (stream_index = the position of its first), which a caller that splits them back (the
+        gateway) asks for, as gRPC's cost is per message. The first document never waits."""
         handler = self.table.lookup(request.header.exec_endpoint)
         if handler is None or not handler.streaming:
             yield await self.process(request)
             return
         start = time.time_ns()
         index = 0
+        error: Exception | None = None
         try:
             docs = decode_docs(request.docs, handler.input_type)
             arguments = self._arguments(handler, request, docs)
-            async for item in self._iterate(handler, arguments, docs):
-                yield self._stream_item(request, encode_docs([item]), index, start)
-                index += 1
+            if batched or handler.mode != "async_gen":
+                pumped = self._pumped(handler, arguments, docs, _STREAM_BATCH if batched else 1)
+                async with contextlib.aclosing(pumped):  # a caller leaving mid-stream stops the generator
+                    async for items in pumped:
+                        for data, count in encoded_chunks(items):
+                            yield self._stream_item(request, data, index, start)
+                            index += count
+            else:
+                # One message per document, written as yielded: nothing to gain from running ahead.
+                async for item in self._iterate(handler, arguments, docs):
+                    yield self._stream_item(request, encode_docs([item]), index, start)
+                    index += 1
         except Exception as exc:
+            error = exc
+        if error is not None:
             failed = self._stream_item(request, b"", index, start)
-            set_error(failed, self.name, exc)
+            set_error(failed, self.name, error)
             yield failed
+
+    async def _pumped(
+        self, handler: Handler, arguments: dict[str, Any], docs: DocList[Any], limit: int
+    ) -> AsyncGenerator[list[Any], None]:
+        """The generator's items, run ahead in a producer task: each time, up to `limit` of what it
+        yielded so far (waiting for one); its exception is raised after its last item."""
+        buffer = ItemBuffer(_STREAM_BUFFERED)
+        pump = asyncio.get_running_loop().create_task(self._pump(handler, arguments, docs, buffer))
+        try:
+            while items := await buffer.take(limit):
+                yield items
+        finally:
+            buffer.close()
+            if not pump.done():
+                pump.cancel()  # the caller left mid-stream: stop the generator
+        if buffer.error is not None:
+            raise buffer.error
+
+    async def _pump(self, handler: Handler, arguments: dict[str, Any], docs: DocList[Any], buffer: ItemBuffer) -> None:
+        """Runs the generator (once per input doc when it takes `doc`) into `buffer`."""
+
+        def check(item: Any) -> Any:
+            return _checked_item(item, handler)
+
+        try:
+            for call_arguments in self._generator_calls(handler, arguments, docs):
+                generator = handler.function(**call_arguments)
+                if handler.mode == "async_gen":
+                    await pump_async(generator, buffer, check)
+                else:
+                    await pump_sync(self._runner, generator, buffer, check)
+                if buffer.closed:
+                    break
+        except Exception as exc:
+            buffer.finish(exc)
+        else:
+            buffer.finish()
+
+    @staticmethod
+    def _generator_calls(handler: Handler, arguments: dict[str, Any], docs: DocList[Any]) -> Iterator[dict[str, Any]]:
+        if not handler.per_doc:
+            yield arguments
+            return
+        for doc in docs:
+            yield {**arguments, "doc": doc} if handler.wants("doc") else arguments
 
     def endpoints_info(self) -> EndpointsInfo:
         """The declared endpoints with their document schemas (built once)."""

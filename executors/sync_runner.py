@@ -40,6 +40,10 @@ class SyncCallRunner:
         """Queue `function(*args)` without waiting for it (e.g. closing an abandoned generator)."""
         self._submit((asyncio.get_running_loop(), None, function, args))
 
+    def idle(self) -> bool:
+        """No job is waiting for the thread (a long-running job can check this to give way)."""
+        return self._jobs.empty()
+
     def shutdown(self) -> None:
         """Let the thread finish the queued jobs and end; later `run` calls start a new thread."""
         if self._thread is not None:
