@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cloudpickle
 import yaml
 
 from flowql._exceptions import ConfigurationError
+from flowql.graph.class_pickle import dump_class
 
 __all__ = ["WorkerUses", "resolve_uses", "uses_for_yaml", "class_reference"]
 
@@ -69,8 +69,8 @@ def _ship_class(cls: type, workdir: Path, name: str) -> str:
         return reference
     path = workdir / f"{name}.executor.pickle"
     try:
-        # cloudpickle serialises classes of __main__ and local classes by value, methods and all.
-        path.write_bytes(cloudpickle.dumps(cls))
+        # By value, methods and all; typed DocList annotations made loadable (see class_pickle).
+        path.write_bytes(dump_class(cls))
     except Exception as exc:
         message = f"executor {name!r}: cannot ship class {cls.__qualname__} to its process: {exc}"
         raise ConfigurationError(message) from exc
