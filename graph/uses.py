@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from dataclasses import dataclass, field
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +46,53 @@ def class_reference(cls: type) -> str | None:
     if module_name == "__main__" or "<locals>" in qualname or not module_name:
         return None
     module = sys.modules.get(module_name)
-    if module is None or not getattr(module, "__file__", None):
+    if module is None or not getattr(module, "__file__", None) or not _importable_by_name(module_name):
         return None
     target: Any = module
     for part in qualname.split("."):
         target = getattr(target, part, None)
     return f"{module_name}:{qualname}" if target is cls else None
+
+
+def _importable_by_name(module_name: str) -> bool:
+    """Whether importing `module_name` afresh (same sys.path) finds the module this process has under that name.
+
+    A file imported by path (`py_modules`) may carry a name the import system cannot find (an invented
+    one), or one that finds another file first (two `pipeline.py` in different folders).
+    """
+    top_name = module_name.partition(".")[0]
+    top = sys.modules.get(top_name)
+    if top is None:
+        return False
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        spec: ModuleSpec | None = find_spec(top_name, None) if find_spec is not None else None
+        if spec is None:
+            continue
+        origin, loaded = spec.origin, top.__dict__.get("__file__")
+        if spec.has_location and origin and loaded:
+            return os.path.realpath(origin) == os.path.realpath(str(loaded))
+        return True
+    return False
+
+
+def _source_file(cls: type) -> str | None:
+    """The Python file defining `cls` at its top level, for a worker to import by path; never the user's script."""
+    module_name = getattr(cls, "__module__", "")
+    module = sys.modules.get(module_name)
+    path = getattr(module, "__file__", None)
+    if module_name == "__main__" or not isinstance(path, str) or not path.endswith(".py"):
+        return None
+    if cls.__qualname__ != cls.__name__ or getattr(module, cls.__name__, None) is not cls:
+        return None
+    return os.path.abspath(path)
+
+
+def _unimportable_modules(cls: type) -> list[str]:
+    """Modules (besides `__main__`, which cloudpickle always ships by value) that `cls` and its bases come from
+    and that a worker could not import by name."""
+    names = {getattr(klass, "__module__", "") for klass in cls.__mro__}
+    return sorted(name for name in names if name and name != "__main__" and not _importable_by_name(name))
 
 
 def _registered(name: str) -> type | None:
@@ -63,18 +105,22 @@ def _registered(name: str) -> type | None:
     return found if isinstance(found, type) else None
 
 
-def _ship_class(cls: type, workdir: Path, name: str) -> str:
+def _ship_class(cls: type, workdir: Path, name: str) -> WorkerUses:
     reference = class_reference(cls)
     if reference is not None:
-        return reference
+        return WorkerUses(reference)
+    source = _source_file(cls)
+    if source is not None and _registered(cls.__name__) is cls:
+        # Loaded here from a file by path: the worker imports the same file and finds the class by name.
+        return WorkerUses(cls.__name__, py_modules=[source])
     path = workdir / f"{name}.executor.pickle"
     try:
         # By value, methods and all; typed DocList annotations made loadable (see class_pickle).
-        path.write_bytes(dump_class(cls))
+        path.write_bytes(dump_class(cls, by_value_modules=_unimportable_modules(cls)))
     except Exception as exc:
         message = f"executor {name!r}: cannot ship class {cls.__qualname__} to its process: {exc}"
         raise ConfigurationError(message) from exc
-    return f"pickle:{path}"
+    return WorkerUses(f"pickle:{path}")
 
 
 def _is_plain_name(text: str) -> bool:
@@ -86,7 +132,7 @@ def resolve_uses(uses: Any, workdir: Path, name: str) -> WorkerUses:
     if uses is None:
         return WorkerUses(DEFAULT_EXECUTOR)
     if isinstance(uses, type):
-        return WorkerUses(_ship_class(uses, workdir, name))
+        return _ship_class(uses, workdir, name)
     if isinstance(uses, dict):
         return _resolve_dict(uses, workdir, name)
     if isinstance(uses, str):
@@ -94,7 +140,7 @@ def resolve_uses(uses: Any, workdir: Path, name: str) -> WorkerUses:
             # A class name this process knows (maybe from the user's own script) goes by class.
             cls = _registered(uses)
             if cls is not None:
-                return WorkerUses(_ship_class(cls, workdir, name))
+                return _ship_class(cls, workdir, name)
             return WorkerUses(uses)
         if uses.endswith(_YAML_SUFFIXES) and "\n" not in uses and os.path.exists(uses):
             return WorkerUses(os.path.abspath(uses))
@@ -115,12 +161,13 @@ def _resolve_dict(uses: dict[str, Any], workdir: Path, name: str) -> WorkerUses:
         # The worker reads the same shape as inline YAML.
         return WorkerUses(yaml.safe_dump(uses, sort_keys=False))
     modules = uses.get("py_modules") or []
+    shipped = _ship_class(cls, workdir, name)
     return WorkerUses(
-        _ship_class(cls, workdir, name),
+        shipped.uses,
         uses_with=dict(uses.get("with") or {}),
         uses_metas=dict(uses.get("metas") or {}),
         uses_requests=dict(uses.get("requests") or {}),
-        py_modules=[modules] if isinstance(modules, str) else list(modules),
+        py_modules=[*shipped.py_modules, *([modules] if isinstance(modules, str) else modules)],
     )
 
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 import yaml
 
+from flowql import Document
 from flowql.executors import Executor
+from flowql.executors.loader import import_py_modules
 from flowql.graph.uses import DEFAULT_EXECUTOR, class_reference, resolve_uses, uses_for_yaml
+from tests.graph.flow_helpers import local_flow
 from tests.graph.sample_executors import Upper
 
 
@@ -66,3 +73,73 @@ def test_yaml_spelling_of_classes():
 
     assert uses_for_yaml(Local) == "Local"
     assert uses_for_yaml("x.yml") == "x.yml"
+
+
+_PATH_MODULE = """\
+from flowql import Executor, requests
+
+class {name}(Executor):
+    @requests
+    def mark(self, docs, **kwargs):
+        for doc in docs:
+            doc.text = '{name} saw ' + doc.text
+"""
+
+
+@pytest.fixture(autouse=True)
+def _restore_sys_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Importing a file by path puts its folder on sys.path: keep that to each test.
+    monkeypatch.setattr(sys, "path", list(sys.path))
+
+
+def _module_by_path(folder: Path, filename: str, class_name: str) -> type:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / filename
+    path.write_text(_PATH_MODULE.format(name=class_name))
+    [module] = import_py_modules([str(path)])
+    cls = getattr(module, class_name)
+    assert isinstance(cls, type)
+    return cls
+
+
+def test_a_class_from_a_file_loaded_by_path_names_that_file(tmp_path):
+    # A hyphen makes the loader invent a module name that no other process can import.
+    cls = _module_by_path(tmp_path / "lib", "path-shouters.py", "PathShouterA")
+    assert class_reference(cls) is None
+    for uses in (cls, "PathShouterA", {"jtype": "PathShouterA"}):
+        resolved = resolve_uses(uses, tmp_path / "work", "u")
+        assert resolved.uses == "PathShouterA"
+        assert resolved.py_modules == [str(tmp_path / "lib" / "path-shouters.py")]
+
+
+def test_a_module_shadowed_by_another_of_its_name_is_not_referenced_by_name(tmp_path):
+    first = _module_by_path(tmp_path / "one", "twin_shouters.py", "TwinShouterOne")
+    assert class_reference(first) == "twin_shouters:TwinShouterOne"
+    second = _module_by_path(tmp_path / "two", "twin_shouters.py", "TwinShouterTwo")
+    # The second file got an invented name, and its folder now comes first on sys.path, so that a
+    # fresh `import twin_shouters` would find the second file, not the first one's classes.
+    assert class_reference(first) is None
+    assert class_reference(second) is None
+    assert resolve_uses(first, tmp_path, "u").py_modules == [str(tmp_path / "one" / "twin_shouters.py")]
+    assert resolve_uses(second, tmp_path, "u").py_modules == [str(tmp_path / "two" / "twin_shouters.py")]
+
+
+def test_workers_run_a_class_the_flow_process_loaded_by_path(tmp_path):
+    _module_by_path(tmp_path / "lib", "path-shouters.py", "PathShouterB")
+    with local_flow().add(name="shout", uses="PathShouterB") as f:
+        assert f.post("/", Document(text="hi")).texts == ["PathShouterB saw hi"]
+
+
+def test_a_class_from_a_file_whose_name_was_taken_later_travels_by_value(tmp_path):
+    first = _module_by_path(tmp_path / "a", "dup-a.py", "DupShouter")
+    _module_by_path(tmp_path / "b", "dup-b.py", "DupShouter")
+    resolved = resolve_uses(first, tmp_path, "u")
+    assert resolved.uses.startswith("pickle:") and resolved.py_modules == []
+    code = (
+        "import cloudpickle\nfrom flowql import Document, DocumentArray\n"
+        f"cls = cloudpickle.loads(open({resolved.uses.removeprefix('pickle:')!r}, 'rb').read())\n"
+        "docs = DocumentArray([Document(text='x')])\ncls().mark(docs)\nprint(docs[0].text)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "DupShouter saw x"
