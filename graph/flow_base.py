@@ -24,7 +24,7 @@ from flowql.graph.plan import FlowPlan
 from flowql.graph.settings import FlowSettings, pick_free_ports
 from flowql.graph.spec import ExecutorSpec
 from flowql.graph.uses import uses_for_yaml
-from flowql.graph.yaml_config import FlowDocument, read_flow_yaml, write_flow_yaml
+from flowql.graph.yaml_config import GATEWAY_PATH_SETTINGS, FlowDocument, read_flow_yaml, write_flow_yaml
 from flowql.topology import GATEWAY
 
 __all__ = ["FlowBase", "FloatingExecutorWarning", "FlowState", "reachable_host"]
@@ -123,6 +123,10 @@ class FlowBase:
     def save_config(self, path: str | os.PathLike[str]) -> None:
         """Write this Flow as YAML that `load_config` turns back into the same Flow."""
         flow_options = self._plan.settings.to_options()
+        for key in GATEWAY_PATH_SETTINGS:
+            # A YAML's relative paths are read from its own folder: write where this Flow's paths point.
+            if isinstance(flow_options.get(key), str):
+                flow_options[key] = os.path.abspath(flow_options[key])
         if self.is_async:
             flow_options["asyncio"] = True
         document = FlowDocument(

@@ -23,10 +23,12 @@ import yaml
 
 from flowql._exceptions import ConfigurationError
 
-__all__ = ["FlowDocument", "read_flow_yaml", "write_flow_yaml"]
+__all__ = ["FlowDocument", "GATEWAY_PATH_SETTINGS", "read_flow_yaml", "write_flow_yaml"]
 
 _TOP_LEVEL_KEYS = {"jtype", "version", "with", "executors"}
 _YAML_SUFFIXES = (".yml", ".yaml")
+# Gateway settings under `with:` that name files or folders.
+GATEWAY_PATH_SETTINGS = ("static_dir", "ssl_certfile", "ssl_keyfile")
 
 
 @dataclass
@@ -38,7 +40,11 @@ class FlowDocument:
 
 
 def read_flow_yaml(source: str | os.PathLike[str]) -> FlowDocument:
-    """Parse a Flow YAML file, or a YAML string; relative paths in it are taken from the file's folder."""
+    """Parse a Flow YAML file, or a YAML string; relative paths in it are taken from the file's folder.
+
+    That covers executors' `uses: x.yml` and `py_modules` (when the file is there) and the gateway's
+    `static_dir`, `ssl_certfile` and `ssl_keyfile` under `with:`. In a YAML string they stay as written.
+    """
     text, folder = _read(source)
     try:
         data = yaml.safe_load(text)
@@ -61,7 +67,7 @@ def read_flow_yaml(source: str | os.PathLike[str]) -> FlowDocument:
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
         raise ConfigurationError("`executors:` of a Flow YAML is a list of mappings, one per executor")
     executors = [_resolve_paths(dict(entry), folder) for entry in entries]
-    return FlowDocument(flow_options=dict(flow_options), executors=executors)
+    return FlowDocument(flow_options=_resolve_gateway_paths(dict(flow_options), folder), executors=executors)
 
 
 def _read(source: str | os.PathLike[str]) -> tuple[str, Path | None]:
@@ -76,6 +82,19 @@ def _read(source: str | os.PathLike[str]) -> tuple[str, Path | None]:
     if "\n" not in source and os.path.isfile(source):
         return Path(source).read_text(), Path(source).resolve().parent
     return source, None
+
+
+def _resolve_gateway_paths(options: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    # Like `py_modules`, `static_dir: web` means the folder beside the YAML, from any working directory.
+    # Unlike them it is resolved even when nothing is there yet (a certificate made later): the
+    # gateway reports a missing file itself, naming the full path.
+    if folder is None:
+        return options
+    for key in GATEWAY_PATH_SETTINGS:
+        value = options.get(key)
+        if isinstance(value, str) and value:
+            options[key] = str(folder / os.path.expanduser(value))
+    return options
 
 
 def _resolve_paths(entry: dict[str, Any], folder: Path | None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from flowql import AsyncFlow, ConfigurationError, Flow
@@ -72,6 +73,40 @@ def test_relative_paths_are_taken_from_the_yaml_folder(tmp_path):
     assert spec.py_modules == [str(tmp_path / "mods.py")]
 
 
+def test_relative_gateway_paths_under_with_are_taken_from_the_yaml_folder(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    (project / "web").mkdir(parents=True)
+    (tmp_path / "flow.yml").write_text(
+        "jtype: Flow\nwith:\n  static_dir: project/web\n  ssl_certfile: certs/c.pem\n  ssl_keyfile: /abs/k.pem\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    gateway = Flow.load_config(str(tmp_path / "flow.yml")).plan.settings.gateway
+    assert gateway.static_dir == str(project / "web")
+    # Taken from the YAML's folder even before the file exists there (certificates made later).
+    assert gateway.ssl_certfile == str(tmp_path / "certs" / "c.pem")
+    assert gateway.ssl_keyfile == "/abs/k.pem"
+
+
+def test_gateway_paths_in_a_yaml_string_stay_as_written():
+    gateway = Flow.load_config("jtype: Flow\nwith:\n  static_dir: web\n").plan.settings.gateway
+    assert gateway.static_dir == "web"
+
+
+def test_a_yaml_static_dir_is_served_from_any_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "site" / "web").mkdir(parents=True)
+    (tmp_path / "site" / "web" / "index.html").write_text("<h1>served from the yaml folder</h1>")
+    (tmp_path / "site" / "flow.yml").write_text(
+        "jtype: Flow\nwith:\n  host: 127.0.0.1\n  protocol: http\n  static_dir: web\nexecutors:\n  - name: a\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    with Flow.load_config("site/flow.yml") as f:
+        page = httpx.get(f"http://127.0.0.1:{f.port}/", timeout=10)
+    assert page.status_code == 200
+    assert "served from the yaml folder" in page.text
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -91,3 +126,11 @@ def test_bad_yaml_names_the_problem(text, message):
 def test_missing_file_is_a_clear_error():
     with pytest.raises(ConfigurationError, match="no Flow YAML file"):
         Flow.load_config("does-not-exist.yml")
+
+
+def test_saved_gateway_paths_keep_pointing_at_the_same_place(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    Flow(static_dir="web").add(name="a").save_config(tmp_path / "out" / "flow.yml")
+    loaded = Flow.load_config(str(tmp_path / "out" / "flow.yml"))
+    assert loaded.plan.settings.gateway.static_dir == str(tmp_path / "web")
