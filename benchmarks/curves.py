@@ -40,7 +40,7 @@ def chain_curve(cpus: CpuPlan) -> None:
     rows = []
     for length in range(1, 9):
         with Mesh(chain(length), cpus) as mesh:
-            rate = _median_rate(cpus, mesh.port("grpc"), 5000, 100)
+            rate = _median_rate(cpus, mesh.port("grpc"), 3000, 100)
         rows.append((length, rate))
         print(f"  chain {length}: {rate:,.0f} docs/s", flush=True)
     _write("chain", ["executors", "docs_per_s"], rows)

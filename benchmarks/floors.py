@@ -29,6 +29,7 @@ if __name__ == "__main__":  # graphql.py beside this file would shadow the graph
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 ECHO_METHOD = "/floor.Echo/Call"
+STREAM_METHOD = "/floor.Echo/Stream"
 
 
 def serve_grpc() -> None:
@@ -38,12 +39,20 @@ def serve_grpc() -> None:
     def echo(request: bytes, context: Any) -> bytes:
         return request
 
+    async def echo_stream(requests: Any, context: Any) -> Any:
+        async for request in requests:
+            yield request
+
     async def main() -> None:
         server = grpc.aio.server(
             options=[("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)]
         )
         handler = grpc.method_handlers_generic_handler(
-            "floor.Echo", {"Call": grpc.unary_unary_rpc_method_handler(echo)}
+            "floor.Echo",
+            {
+                "Call": grpc.unary_unary_rpc_method_handler(echo),
+                "Stream": grpc.stream_stream_rpc_method_handler(echo_stream),
+            },
         )
         server.add_generic_rpc_handlers((handler,))
         port = server.add_insecure_port("127.0.0.1:0")
@@ -133,22 +142,76 @@ def echo_client(address: str, docs: list[Any], concurrency: int, calls: int, run
     return uvloop.run(run())
 
 
+def stream_echo_client(address: str, docs: list[Any], messages: int, runs: int) -> dict[str, Any]:
+    """One bidirectional stream, `messages` DataRequests written back to back while the answers
+    are read: what pipelining over one call costs per message (docs/s per run)."""
+    import grpc
+    import uvloop
+
+    from flowql.codec import encode_docs
+    from flowql.proto.flowql_pb2 import DataRequest
+    from flowql.request import new_request
+
+    request = new_request("/", docs=encode_docs(docs))
+
+    async def one_run(channel: Any, count: int) -> float:
+        call = channel.stream_stream(
+            STREAM_METHOD,
+            request_serializer=DataRequest.SerializeToString,
+            response_deserializer=DataRequest.FromString,
+        )()
+
+        async def write() -> None:
+            for _ in range(count):
+                await call.write(request)
+            await call.done_writing()
+
+        start = time.perf_counter()
+        writer = asyncio.create_task(write())
+        received = 0
+        while (answer := await call.read()) is not grpc.aio.EOF:
+            received += answer.docs == request.docs
+        await writer
+        if received != count:
+            raise SystemExit(f"the stream echo lost messages: {received} of {count}")
+        return count * len(docs) / (time.perf_counter() - start)
+
+    async def run() -> dict[str, Any]:
+        async with grpc.aio.insecure_channel(address) as channel:
+            await one_run(channel, 200)
+            return {"docs_per_s": [await one_run(channel, messages) for _ in range(runs)]}
+
+    return uvloop.run(run())
+
+
 def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def wrk(url: str, *, body: bytes | None = None, connections: int = 8, seconds: float = 3.0, cpus: str | None) -> float:
-    """Requests per second that `wrk` reaches against `url` (POSTing `body` when given)."""
+def wrk(
+    url: str,
+    *,
+    body: bytes | None = None,
+    expect_texts: int | None = None,
+    connections: int = 8,
+    seconds: float = 3.0,
+    cpus: str | None,
+) -> float:
+    """Requests per second that `wrk` reaches against `url` (POSTing `body` when given). With
+    `expect_texts`, every answer must hold that many `"text":` keys (one per document), else the
+    run fails: wrk counts the answers that do not, and the count is checked here."""
     with tempfile.TemporaryDirectory(prefix="flowql-wrk-") as tmp:
         argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
+        script = ""
         if body is not None:
-            script = Path(tmp) / "post.lua"
             # wrk's Lua long brackets hold the body verbatim.
-            script.write_text(
-                'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                f"wrk.body = [==[{body.decode()}]==]\n"
-            )
-            argv += ["-s", str(script)]
+            script += 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            script += f"wrk.body = [==[{body.decode()}]==]\n"
+        if expect_texts is not None:
+            script += _COUNT_CHECK.replace("EXPECTED", str(expect_texts))
+        if script:
+            (Path(tmp) / "script.lua").write_text(script)
+            argv += ["-s", str(Path(tmp) / "script.lua")]
         argv.append(url)
         if cpus:
             argv = ["taskset", "-c", cpus, *argv]
@@ -156,14 +219,37 @@ def wrk(url: str, *, body: bytes | None = None, connections: int = 8, seconds: f
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
     if errors:
         raise RuntimeError(f"wrk got {errors.group(1)} error answers from {url}")
+    short = re.search(r"short answers: (\d+) of (\d+)", done.stdout)
+    if short and int(short.group(1)):
+        raise RuntimeError(f"documents lost: {short.group(1)} of {short.group(2)} answers from {url} were short")
     found = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
     if found is None:
         raise RuntimeError(f"wrk printed no rate: {done.stdout}\n{done.stderr}")
     return float(found.group(1))
 
 
-def echo_body(docs: int, chars: int = 100) -> bytes:
-    return json.dumps({"data": [{"text": (f"{i:06d}" + "x" * chars)[:chars]} for i in range(docs)]}).encode()
+# Per thread: count answers without EXPECTED documents; at the end, print the total.
+_COUNT_CHECK = """
+threads = {}
+function setup(thread) table.insert(threads, thread) end
+short, answers = 0, 0
+function response(status, headers, body)
+  answers = answers + 1
+  local _, n = string.gsub(body, '"text":', '')
+  if n ~= EXPECTED then short = short + 1 end
+end
+function done(summary, latency, requests)
+  local s, a = 0, 0
+  for _, t in ipairs(threads) do s = s + t:get("short"); a = a + t:get("answers") end
+  io.write(string.format("short answers: %d of %d\\n", s, a))
+end
+"""
+
+
+def echo_body(docs: int, chars: int = 100, **extra: Any) -> bytes:
+    """A JSON body with `docs` documents of `chars` characters (the shape of flowql's POST /post)."""
+    data = [{"text": (f"{i:06d}" + "x" * chars)[:chars]} for i in range(docs)]
+    return json.dumps({"data": data, **extra}).encode()
 
 
 if __name__ == "__main__":

@@ -240,6 +240,13 @@ def grpc_echo(
     return echo_client(address, payload_docs, concurrency, calls, runs)
 
 
+def grpc_stream_echo(address: str, docs_per_request: int, messages: int, runs: int, **kw: Any) -> dict[str, Any]:
+    """The pipelined floor: DataRequests echoed over one bidirectional stream."""
+    from benchmarks.floors import stream_echo_client
+
+    return stream_echo_client(address, make_docs(docs_per_request), messages, runs)
+
+
 def flow_start(executors: int, runs: int, **kw: Any) -> dict[str, Any]:
     """Flow with `executors` NoOp executors: seconds to start (ready) and to close."""
     from benchmarks.harness import EXECUTORS
@@ -270,6 +277,7 @@ MODES: dict[str, Callable[..., dict[str, Any]]] = {
     "clients": concurrent_clients,
     "open-loop": open_loop,
     "grpc-echo": grpc_echo,
+    "grpc-stream-echo": grpc_stream_echo,
     "flow-start": flow_start,
 }
 

@@ -60,6 +60,26 @@ class Suite:
                 Figure(name, unit, [], error=str(exc).strip().splitlines()[-1] if str(exc) else repr(exc))
             )
 
+    # -- the codec (benchmarks/codec.py's workloads and timing, in this process) ------------------
+
+    def codec(self) -> None:
+        import time as clock
+
+        from benchmarks import codec
+
+        sizes = (100,) if self.quick else (100, 1000)
+        min_time = 0.05 if self.quick else 0.2
+        for size in sizes:
+            for workload in codec.build_workloads(size):
+                calls = codec.timed_calls(workload)
+                for step in ("encode", "decode"):
+                    ours = [
+                        codec.per_doc_us(calls[step], size, 1, min_time, clock.process_time) for _ in range(self.runs)
+                    ]
+                    theirs = codec.per_doc_us(calls[f"docarray {step}"], size, 1, min_time, clock.process_time)
+                    name = f"codec {step} {workload.name} x{size} (CPU)"
+                    self.add(Figure(name, "us/doc", ours, ("<=", codec.BOUND_US), theirs, "docarray"))
+
     # -- floors ------------------------------------------------------------------------------
 
     def floors(self) -> None:
@@ -82,6 +102,16 @@ class Suite:
                         self.floor["grpc echo p50"] = self.add(
                             Figure("floor: grpc echo c=1 p50", "ms", got["p50_ms"])
                         ).median
+            for size in (1, 10):
+                got = run_load(
+                    self.cpus,
+                    "grpc-stream-echo",
+                    address=address,
+                    docs_per_request=size,
+                    messages=calls * 2,
+                    runs=self.runs,
+                )
+                self.add(Figure(f"floor: grpc echo bidi stream x{size}", "docs/s", got["docs_per_s"]))
         if not floors.wrk_available():
             print("  wrk not installed: no Starlette floor (apt-get install -y wrk)", flush=True)
             return
@@ -147,6 +177,18 @@ class Suite:
                         "starlette echo",
                     )
                 )
+            if floors.wrk_available():
+                # The gateway's HTTP route alone, driven by a C load generator as the floor is: the
+                # Python client above saturates its own core first.
+                url = mesh.urls["http"].rstrip("/") + "/post"
+                body = floors.echo_body(100, execEndpoint="/")
+                seconds = 2.0 if self.quick else 3.0
+                rates = [
+                    floors.wrk(url, body=body, expect_texts=100, seconds=seconds, cpus=self.cpus.load) * 100
+                    for _ in range(self.runs)
+                ]
+                floor = self.floor.get("starlette echo x100")
+                self.add(Figure("http POST /post x100 (wrk)", "docs/s", rates, None, floor, "starlette echo"))
             requests = 500 if self.quick else 2000
             got = run_load(
                 self.cpus, "latency", protocol="grpc", port=mesh.port("grpc"), requests=requests, runs=self.runs
@@ -274,7 +316,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="the main figures, smaller workloads (~1 minute)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
-    parser.add_argument("--only", nargs="*", help="groups to run: floors one graphs flow stream graphql curves")
+    parser.add_argument("--only", nargs="*", help="groups to run: codec floors one graphs flow stream graphql curves")
     args = parser.parse_args(argv)
     cpus = CpuPlan.detect(pin=not args.no_pin)
     suite = Suite(args.quick, args.runs, cpus)
@@ -286,6 +328,7 @@ def main(argv: list[str]) -> int:
         flush=True,
     )
     groups: list[tuple[str, str, Callable[[], None]]] = [
+        ("codec", "codec (benchmarks/codec.py)", suite.codec),
         ("floors", "floors", suite.floors),
         ("one", "one executor", suite.one_executor),
         ("graphs", "chain / fan-out", suite.graphs),
