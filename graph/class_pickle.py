@@ -50,9 +50,14 @@ def dump_class(cls: type, *, by_value_modules: Sequence[str] = ()) -> bytes:
     return buffer.getvalue()
 
 
-def parametrised(container: type[AnyDocArray[Any]], doc_type: type) -> Any:
-    """`container[doc_type]`, e.g. `DocList[MyDoc]`: how a typed document array is rebuilt on load."""
-    return container[doc_type]  # type: ignore[index]
+def parametrised(container: type[AnyDocArray[Any]], doc_type: type, as_alias: bool = True) -> Any:
+    """`container[doc_type]`, e.g. `DocList[MyDoc]`: how a typed document array is rebuilt on load.
+
+    With `as_alias=False`, the class docarray generated for it (what `type(docs)` and pydantic's
+    validators hold) instead of the alias (what annotations hold).
+    """
+    alias = container[doc_type]  # type: ignore[index]
+    return alias if as_alias else typing.get_origin(alias)
 
 
 class _ClassPickler(cloudpickle.Pickler):  # type: ignore[misc]
@@ -64,7 +69,7 @@ class _ClassPickler(cloudpickle.Pickler):  # type: ignore[misc]
     def reducer_override(self, obj: Any) -> Any:
         typed = _typed_doc_array(obj)
         if typed is not None:
-            return parametrised, typed
+            return parametrised, (*typed, not isinstance(obj, type))
         replacement = self._replacements.get(id(obj))
         if replacement is not None and replacement[0] is obj:
             # Pickled under the original's memo entry, so every reference to the method gets the copy.

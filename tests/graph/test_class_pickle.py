@@ -18,25 +18,31 @@ _TYPED_SCRIPT = """\
 from docarray import BaseDoc, DocList
 from flowql import Executor, Flow, requests
 
+class Part(BaseDoc):
+    text: str = ''
+
 class MyDoc(BaseDoc):
     text: str
     times: int = 1
+    # A nested typed list: pydantic's validator for MyDoc holds docarray's generated DocList[Part] class.
+    parts: DocList[Part] = DocList[Part]()
 
 class MyOut(BaseDoc):
     text: str
     length: int = 0
+    parts: int = 0
 
 class Measure(Executor):
     @requests(on='/measure')
     def measure(self, docs: DocList[MyDoc], **kwargs) -> DocList[MyOut]:
         # `times` exists on MyDoc only: a worker that decoded plain Documents would fail here.
-        return DocList[MyOut]([MyOut(text=d.text * d.times, length=len(d.text)) for d in docs])
+        return DocList[MyOut]([MyOut(text=d.text * d.times, length=len(d.text), parts=len(d.parts)) for d in docs])
 
 f = Flow(host='127.0.0.1').add(name='measure', uses=Measure)
 with f:
-    inputs = DocList[MyDoc]([MyDoc(text='ab', times=2), MyDoc(text='xyz')])
+    inputs = DocList[MyDoc]([MyDoc(text='ab', times=2), MyDoc(text='xyz', parts=DocList[Part]([Part(), Part()]))])
     out = f.post('/measure', inputs, return_type=DocList[MyOut])
-    print('results', [(type(d).__name__, d.text, d.length) for d in out])
+    print('results', [(type(d).__name__, d.text, d.length, d.parts) for d in out])
 """
 
 
@@ -46,7 +52,7 @@ def test_typed_executor_and_schema_in_a_script_without_main_guard(tmp_path, futu
     script.write_text(_TYPED_SCRIPT.format(future=future))
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=50)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "results [('MyOut', 'abab', 2), ('MyOut', 'xyz', 3)]" in result.stdout
+    assert "results [('MyOut', 'abab', 2, 0), ('MyOut', 'xyz', 3, 2)]" in result.stdout
 
 
 class _Doc(BaseDoc):
@@ -55,6 +61,8 @@ class _Doc(BaseDoc):
 
 def _local_typed_executor() -> type[Executor]:
     class LocalTyped(Executor):
+        array_class = type(DocList[_Doc]())
+
         @requests(on="/x", request_schema=DocList[_Doc])
         def x(self, docs: DocList[_Doc], **kwargs: object) -> DocList[_Doc]:
             return docs
@@ -72,11 +80,12 @@ def test_typed_doc_lists_in_a_pickled_class_load_in_a_fresh_process(tmp_path):
         hints = typing.get_type_hints(cls.x)
         print(hints['docs'].doc_type.__name__, hints['return'].doc_type.__name__)
         print(cls.x.__flowql_requests__.request_schema.doc_type.__name__)
+        print(isinstance(cls.array_class, type) and cls.array_class.doc_type.__name__)
         """
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ["_Doc", "_Doc", "_Doc"]
+    assert result.stdout.split() == ["_Doc", "_Doc", "_Doc", "_Doc"]
 
 
 def test_postponed_annotations_are_shipped_resolved(tmp_path):
