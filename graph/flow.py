@@ -33,22 +33,6 @@ class Flow(FlowBase):
         super().__init__(**options)
         self._client: Any = None
 
-    def post(self, on: str, inputs: Any = None, **kwargs: Any) -> Any:
-        """Send `inputs` to endpoint `on`; same arguments and return rules as `flowql.Client.post`."""
-        return self._get_client().post(on, inputs, **kwargs)
-
-    def index(self, inputs: Any = None, **kwargs: Any) -> Any:
-        return self.post("/index", inputs, **kwargs)
-
-    def search(self, inputs: Any = None, **kwargs: Any) -> Any:
-        return self.post("/search", inputs, **kwargs)
-
-    def update(self, inputs: Any = None, **kwargs: Any) -> Any:
-        return self.post("/update", inputs, **kwargs)
-
-    def delete(self, inputs: Any = None, **kwargs: Any) -> Any:
-        return self.post("/delete", inputs, **kwargs)
-
     def _get_client(self) -> Any:
         options = self._client_options()
         if self._client is None:
@@ -85,22 +69,6 @@ class AsyncFlow(FlowBase):
         if client is not None:
             await client.aclose()
         await asyncio.to_thread(self.close)
-
-    def post(self, on: str, inputs: Any = None, **kwargs: Any) -> Any:
-        """`async for response in f.post(...)`: same arguments as `flowql.AsyncClient.post`."""
-        return self._get_client().post(on, inputs, **kwargs)
-
-    def index(self, inputs: Any = None, **kwargs: Any) -> Any:
-        return self.post("/index", inputs, **kwargs)
-
-    def search(self, inputs: Any = None, **kwargs: Any) -> Any:
-        return self.post("/search", inputs, **kwargs)
-
-    def update(self, inputs: Any = None, **kwargs: Any) -> Any:
-        return self.post("/update", inputs, **kwargs)
-
-    def delete(self, inputs: Any = None, **kwargs: Any) -> Any:
-        return self.post("/delete", inputs, **kwargs)
 
     def _get_client(self) -> Any:
         options = self._client_options()

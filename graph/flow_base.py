@@ -331,8 +331,32 @@ class FlowBase:
             options.update(tls=True, root_certificates=certificate)
         return options
 
+    def _get_client(self) -> Any:
+        """Subclasses make (once) the client `post` sends through: a `Client` or an `AsyncClient`."""
+        raise NotImplementedError
+
     def _close_client(self) -> None:
         """Subclasses close the client they made for `post`."""
+
+    def post(self, on: str, inputs: Any = None, **kwargs: Any) -> Any:
+        """Send `inputs` to endpoint `on`, with the arguments and return rules of the client's `post`.
+
+        `Flow.post` blocks and returns results like `flowql.Client.post`; `AsyncFlow.post` is iterated
+        with `async for`, like `flowql.AsyncClient.post`.
+        """
+        return self._get_client().post(on, inputs, **kwargs)
+
+    def index(self, inputs: Any = None, **kwargs: Any) -> Any:
+        return self.post("/index", inputs, **kwargs)
+
+    def search(self, inputs: Any = None, **kwargs: Any) -> Any:
+        return self.post("/search", inputs, **kwargs)
+
+    def update(self, inputs: Any = None, **kwargs: Any) -> Any:
+        return self.post("/update", inputs, **kwargs)
+
+    def delete(self, inputs: Any = None, **kwargs: Any) -> Any:
+        return self.post("/delete", inputs, **kwargs)
 
 
 def _with_executor(plan: FlowPlan, options: dict[str, Any]) -> FlowPlan:
