@@ -70,6 +70,7 @@ class ExecutorWorker:
         self._server: grpc.aio.Server | None = None
         self._health: Any = None
         self._processor: RequestProcessor | None = None
+        self._servicer: ExecutorServicer | None = None
 
     @property
     def address(self) -> str:
@@ -96,9 +97,8 @@ class ExecutorWorker:
             replica_id=self._replica_id,
         )
         server = grpc.aio.server(options=_SERVER_OPTIONS)
-        flowql_pb2_grpc.add_ExecutorServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            ExecutorServicer(processor), server
-        )
+        servicer = ExecutorServicer(processor)
+        flowql_pb2_grpc.add_ExecutorServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
         # grpc-stubs describes only the sync health module; `health.aio` is grpcio-health-checking's asyncio one.
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -109,6 +109,7 @@ class ExecutorWorker:
         for service in ("", SERVICE_NAME):
             await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
         self._server, self._health, self._processor = server, health_servicer, processor
+        self._servicer = servicer
         self._state = WorkerState.SERVING
         return self.port
 
@@ -120,6 +121,10 @@ class ExecutorWorker:
         self._state = WorkerState.STOPPED
         assert self._server is not None and self._health is not None and self._processor is not None
         await self._health.enter_graceful_shutdown()
+        if self._servicer is not None:
+            # The gateway's ProcessMany streams stay open while it lives: end them, or the grace
+            # period would always run out waiting for them.
+            self._servicer.close_streams()
         try:
             await self._server.stop(grace)
         finally:

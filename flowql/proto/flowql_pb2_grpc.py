@@ -50,6 +50,11 @@ class ExecutorServiceStub:
                 request_serializer=flowql__pb2.EndpointsRequest.SerializeToString,
                 response_deserializer=flowql__pb2.EndpointsInfo.FromString,
                 _registered_method=True)
+        self.ProcessMany = channel.stream_stream(
+                '/flowql.ExecutorService/ProcessMany',
+                request_serializer=flowql__pb2.DataRequest.SerializeToString,
+                response_deserializer=flowql__pb2.DataRequest.FromString,
+                _registered_method=True)
 
 
 class ExecutorServiceServicer:
@@ -74,6 +79,16 @@ class ExecutorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ProcessMany(self, request_iterator, context):
+        """The gateway's road to a replica: requests written back to back on one long-lived stream,
+        each answered (in completion order, matched by header.request_id) as Process would answer
+        it. A pipelined message costs grpc.aio about a third of a unary call. Process stays for
+        older gateways and for calls with their own deadline or compression.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExecutorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +106,11 @@ def add_ExecutorServiceServicer_to_server(servicer, server):
                     servicer.Endpoints,
                     request_deserializer=flowql__pb2.EndpointsRequest.FromString,
                     response_serializer=flowql__pb2.EndpointsInfo.SerializeToString,
+            ),
+            'ProcessMany': grpc.stream_stream_rpc_method_handler(
+                    servicer.ProcessMany,
+                    request_deserializer=flowql__pb2.DataRequest.FromString,
+                    response_serializer=flowql__pb2.DataRequest.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +195,33 @@ class ExecutorService:
             '/flowql.ExecutorService/Endpoints',
             flowql__pb2.EndpointsRequest.SerializeToString,
             flowql__pb2.EndpointsInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProcessMany(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/flowql.ExecutorService/ProcessMany',
+            flowql__pb2.DataRequest.SerializeToString,
+            flowql__pb2.DataRequest.FromString,
             options,
             channel_credentials,
             insecure,
