@@ -135,7 +135,7 @@ def open_loop_curve(port: int, cpus: CpuPlan) -> None:
         [r[0] for r in rows],
         {"p50": [r[2] for r in rows], "p90": [r[3] for r in rows], "p99": [r[4] for r in rows]},
         xlabel="offered load (single-document requests/s, open loop)",
-        ylabel="latency (ms)",
+        ylabel="latency (ms, log scale)",
         title="Latency percentiles vs. offered load (gRPC, 1 no-op executor)",
         log_y=True,
     )

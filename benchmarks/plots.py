@@ -44,6 +44,10 @@ def line(
     ax.set_xticks(list(x))
     if log_y:
         ax.set_yscale("log")
+        # Plain numbers (1, 2, 5, 10, 20 ...) rather than powers of ten: latencies read in ms.
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
     else:
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(_THOUSANDS)
