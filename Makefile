@@ -40,11 +40,20 @@ run: $(STAMP)
 screenshots: $(STAMP) system-deps
 	FLOWQL_UPDATE_DOCS_IMAGES=1 $(BIN)/pytest tests/e2e
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/codec.py
+# The benchmark suite (benchmarks/README.md): one table of figures, targets and floors.
+BENCH_STAMP := $(VENV)/.flowql-bench-installed
 
-bench-quick: $(STAMP)
-	$(BIN)/python benchmarks/codec.py --quick
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	bash scripts/install_system_deps.sh bench
+	$(BIN)/python benchmarks/run.py
+
+bench-quick: $(BENCH_STAMP)
+	bash scripts/install_system_deps.sh bench
+	$(BIN)/python benchmarks/run.py --quick
 
 proto: $(STAMP)
 	$(BIN)/python scripts/generate_proto.py

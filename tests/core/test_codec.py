@@ -589,6 +589,20 @@ def test_fields_missing_from_the_wire_get_fresh_defaults() -> None:
     assert first.model_fields_set == set(Document.model_fields) - {"tags", "matches", "scores"}
 
 
+class WithPlainDefaults(BaseDoc):
+    labels: list[str] = ["new"]  # a plain mutable default, not a factory
+    weight: float = 1.5
+    note: str | None = None
+
+
+def test_plain_mutable_defaults_are_copied_per_document() -> None:
+    data = _without(encode_docs([WithPlainDefaults(), WithPlainDefaults()]), "labels", "weight", "note")
+    first, second = decode_docs(data, WithPlainDefaults)
+    first.labels.append("changed")
+    assert second.labels == ["new"] and WithPlainDefaults.model_fields["labels"].default == ["new"]
+    assert (second.weight, second.note) == (1.5, None)
+
+
 def test_a_required_field_missing_from_the_wire_is_refused() -> None:
     with pytest.raises(ValidationError, match="title"):
         decode_docs(_without(encode_docs([Article(title="t")]), "title"), Article)
