@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from docarray import BaseDoc
 
@@ -31,7 +31,6 @@ class ExchangeOptions:
     doc_type: type[BaseDoc] = Document
     # Seconds one request may take; None means no bound.
     timeout: float | None = None
-    headers: dict[str, str] = field(default_factory=dict)
     # The post makes exactly one request (known before sending): a transport may answer it with
     # a one-shot call instead of opening a stream.
     single: bool = False

@@ -48,7 +48,8 @@ class GrpcTransport(ClientTransport):
 
     def __init__(self, settings: ClientSettings) -> None:
         self.address = settings.address
-        self._metadata = tuple((key.lower(), value) for key, value in settings.headers.items())
+        # gRPC metadata keys must be lowercase; None (not an empty tuple) when there are no headers.
+        self._metadata = tuple((key.lower(), value) for key, value in settings.headers.items()) or None
         if settings.tls:
             roots = Path(settings.root_certificates).read_bytes() if settings.root_certificates else None
             credentials = grpc.ssl_channel_credentials(root_certificates=roots)
@@ -60,7 +61,6 @@ class GrpcTransport(ClientTransport):
     async def exchange(
         self, requests: AsyncIterator[OutgoingRequest], options: ExchangeOptions
     ) -> AsyncGenerator[Response, None]:
-        metadata = self._metadata + tuple((key.lower(), value) for key, value in options.headers.items())
         if options.single:
             # One request: a unary Process call skips the stream's set-up and half-close round trips
             # (single-document p50 through Client.post ~0.3 ms lower, benchmarks/README.md).
@@ -68,14 +68,14 @@ class GrpcTransport(ClientTransport):
                 try:
                     reply = await self._stub.Process(
                         request.proto(),
-                        metadata=metadata or None,
+                        metadata=self._metadata,
                         compression=grpc_compression(options.compression),
                     )
                 except grpc.RpcError as exc:
                     raise error_from_grpc(exc, self.address) from exc
                 yield Response(reply, doc_type=options.doc_type)
             return
-        call = self._stub.Call(metadata=metadata or None, compression=grpc_compression(options.compression))
+        call = self._stub.Call(metadata=self._metadata, compression=grpc_compression(options.compression))
         # Written from our own task with call.write(): with a request iterator, grpc reports a
         # stream the server refuses at once as INTERNAL instead of the server's status.
         writer = asyncio.create_task(_write_all(call, requests))
@@ -92,9 +92,7 @@ class GrpcTransport(ClientTransport):
 
     async def dry_run(self, time_limit: float | None = None) -> bool:
         try:
-            reply = await self._stub.DryRun(
-                flowql_pb2.DryRunRequest(), timeout=time_limit, metadata=self._metadata or None
-            )
+            reply = await self._stub.DryRun(flowql_pb2.DryRunRequest(), timeout=time_limit, metadata=self._metadata)
         except grpc.RpcError as exc:
             raise error_from_grpc(exc, self.address) from exc
         return bool(reply.status.code == flowql_pb2.Status.SUCCESS)
@@ -102,7 +100,7 @@ class GrpcTransport(ClientTransport):
     async def endpoints(self, time_limit: float | None = None) -> list[str]:
         try:
             info = await self._stub.Endpoints(
-                flowql_pb2.EndpointsRequest(), timeout=time_limit, metadata=self._metadata or None
+                flowql_pb2.EndpointsRequest(), timeout=time_limit, metadata=self._metadata
             )
         except grpc.RpcError as exc:
             raise error_from_grpc(exc, self.address) from exc

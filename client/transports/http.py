@@ -60,7 +60,7 @@ class HttpTransport(ClientTransport):
     async def exchange(
         self, requests: AsyncIterator[OutgoingRequest], options: ExchangeOptions
     ) -> AsyncGenerator[Response, None]:
-        headers = {"Content-Type": _JSON, **options.headers}
+        headers = {"Content-Type": _JSON}
         if options.compression:
             # Bodies go out plain (Starlette does not inflate requests); answers may come compressed.
             headers["Accept-Encoding"] = _ACCEPT_ENCODING.get(options.compression.lower(), "identity")

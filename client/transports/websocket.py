@@ -50,7 +50,7 @@ class WebSocketTransport(ClientTransport):
                 ssl=context,
                 compression="deflate" if options.compression else None,
                 max_size=None,
-                additional_headers={**self._settings.headers, **options.headers} or None,
+                additional_headers=self._settings.headers or None,
                 open_timeout=30,
             )
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
