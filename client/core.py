@@ -116,6 +116,7 @@ class ClientCore:
         self, on: str, inputs: Any, options: PostOptions
     ) -> AsyncGenerator[tuple[Response, bool], None]:
         transport = await self.transport()
+        total_requests = count_requests(inputs, options.request_size)  # None when unknown (a generator)
         template = RequestTemplate(
             endpoint=on,
             parameters=options.parameters,
@@ -136,11 +137,11 @@ class ClientCore:
                 compression=options.compression,
                 doc_type=options.return_type,
                 timeout=options.timeout,
-                single=count_requests(inputs, options.request_size) == 1,
+                single=total_requests == 1,
             ),
         )
         callbacks = CallbackRunner(options.on_done, options.on_error, options.on_always, options.continue_on_error)
-        progress = PostProgress(on, count_requests(inputs, options.request_size)) if options.show_progress else None
+        progress = PostProgress(on, total_requests) if options.show_progress else None
         with progress if progress is not None else contextlib.nullcontext():
             try:
                 async with contextlib.aclosing(pipeline.responses()) as answered:
