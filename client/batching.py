@@ -77,9 +77,10 @@ class OutgoingRequest:
 
 
 async def request_stream(inputs: Any, request_size: int, template: RequestTemplate) -> AsyncIterator[OutgoingRequest]:
-    """The requests for `inputs`, built one batch at a time as they are asked for."""
-    if request_size < 1:
-        raise ValueError(f"request_size must be >= 1, got {request_size}")
+    """The requests for `inputs`, built one batch at a time as they are asked for.
+
+    `request_size` is already validated (>= 1) by `PostOptions.build`.
+    """
     if callable(inputs) and not isinstance(inputs, BaseDoc):
         inputs = inputs()
     seq = itertools.count()
