@@ -164,10 +164,7 @@ class GatewayStreamer:
         branches = [request if name == GATEWAY else outputs[name] for name in node.upstreams]
         if len(branches) == 1:
             return branches[0]
-        failed = first_error(branches)
-        if failed is not None:
-            return failed
-        return join_branches(list(zip(node.upstreams, branches, strict=True)), no_reduce=node.no_reduce)
+        return _join_inputs(node, branches)
 
     def _target_pattern(self, target: str) -> re.Pattern[str] | None:
         if not target:
@@ -241,14 +238,9 @@ class GatewayStreamer:
             if request.status.code == Status.ERROR:
                 return request
         else:
-            branches = [await future for future in inputs]
-            failed = first_error(branches)
-            if failed is not None:
-                return failed
-            try:
-                request = join_branches(list(zip(node.upstreams, branches, strict=True)), no_reduce=node.no_reduce)
-            except Exception as exc:  # e.g. a branch returned bytes that are not a DocListProto
-                return error_response(branches[0], node.name, BadRequestError(f"merging the inputs failed: {exc}"))
+            request = _join_inputs(node, [await future for future in inputs])
+            if request.status.code == Status.ERROR:
+                return request
         if pattern is not None and pattern.match(node.name) is None:
             if request.branches:
                 del request.branches[:]
@@ -289,6 +281,17 @@ class GatewayStreamer:
     def plan(self) -> RoutingPlan:
         """The routing plan built from the topology at construction."""
         return self._plan
+
+
+def _join_inputs(node: PlannedNode, branches: list[DataRequest]) -> DataRequest:
+    """What a joining `node` receives: the first failed branch, else the branches joined."""
+    failed = first_error(branches)
+    if failed is not None:
+        return failed
+    try:
+        return join_branches(list(zip(node.upstreams, branches, strict=True)), no_reduce=node.no_reduce)
+    except Exception as exc:  # e.g. a branch returned bytes that are not a DocListProto
+        return error_response(branches[0], node.name, BadRequestError(f"merging the inputs failed: {exc}"))
 
 
 def _log_floating_failure(name: str, response: DataRequest) -> None:

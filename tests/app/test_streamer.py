@@ -411,3 +411,26 @@ async def test_stream_after_a_join_gets_the_merged_branches() -> None:
         responses = [r async for r in streamer.stream(request_with(*three_docs(), endpoint="/echo"))]
     assert [texts(r) for r in responses] == [["hello 0"], ["hello 1"], ["hello 2"]]
     assert [branch.executor for branch in seen[0].branches] == ["A", "B"]
+
+
+class _GarbageDocs(FakeExecutor):
+    """Answers with document bytes that are not a DocListProto."""
+
+    async def process(self, request: DataRequest) -> DataRequest:
+        response = await super().process(request)
+        response.docs = b"\x0a\xff"
+        return response
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_join_of_unreadable_branches_is_an_error_naming_the_joiner(streamed: bool) -> None:
+    gen = FakeExecutor("gen", streaming={"/echo": lambda doc: [doc]})
+    topology = Topology(nodes=[node("A"), node("B"), node("gen", ["A", "B"])], end=["gen"])
+    async with streamer_for(topology, _GarbageDocs("A"), FakeExecutor("B", hello), gen) as streamer:
+        request = request_with(*three_docs(), endpoint="/echo")
+        responses = [r async for r in streamer.stream(request)] if streamed else [await streamer.process(request)]
+    assert len(responses) == 1
+    error = error_of(responses[0])
+    assert error is not None and error.executor == "gen"
+    assert "merging the inputs failed" in responses[0].status.description
+    assert gen.received == []
