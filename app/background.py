@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 __all__ = ["BackgroundTasks"]
@@ -41,9 +41,6 @@ class BackgroundTasks:
                 on_result(done.result())
 
         task.add_done_callback(finished)
-
-    def spawn(self, coroutine: Coroutine[Any, Any, T], on_result: Callable[[T], None] | None = None) -> None:
-        self.track(asyncio.ensure_future(coroutine), on_result)
 
     async def aclose(self, grace: float) -> None:
         """Wait up to `grace` seconds for running tasks, then cancel what is left."""
