@@ -73,9 +73,10 @@ def error_from_http_status(status_code: int, body: str, address: str) -> FlowQLE
 def error_from_websocket(error: BaseException, address: str) -> FlowQLError:
     """The flowql error for a WebSocket that could not open or closed before all answers came."""
     detail = str(error) or type(error).__name__
-    # Close codes 1011/1013 are the server's "internal error"/"try again later"; anything
-    # abnormal on the connection itself means the gateway went away.
+    # Close codes that say the gateway refused what we sent (1003 unsupported data, 1007 invalid
+    # payload, 1008 policy violation, 1009 message too big) are not worth retrying; any other close
+    # (1011 internal error, 1013 try again later, an abnormal drop) means the gateway went away.
     reason = getattr(getattr(error, "rcvd", None), "code", None)
-    if reason in (1008, 1003, 1007, 1009):
+    if reason in (1003, 1007, 1008, 1009):
         return BadRequestError(f"gateway at {address} refused the WebSocket stream: {detail}")
     return ServiceUnavailable(f"gateway at {address} is unavailable: {detail}")
