@@ -3,7 +3,7 @@
 A transport raises the flowql error (`ServiceUnavailable`, `RequestTimeout`, ...) built here from
 the `grpc.aio.AioRpcError`; the streamer turns it into the request's error status with
 `error_response`, so the caller reads e.g. "executor 'enc' is unavailable at 127.0.0.1:1234: ...".
-The gateway's own servicer uses `grpc_code_for` when it has to refuse a call outright.
+The gateway's own servicer never aborts a call: every failure goes back in the response's status.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flowql._exceptions import (
 from flowql.proto.flowql_pb2 import DataRequest
 from flowql.request import set_error
 
-__all__ = ["RETRYABLE_CODES", "exception_from_rpc_error", "error_response", "grpc_code_for"]
+__all__ = ["RETRYABLE_CODES", "exception_from_rpc_error", "error_response"]
 
 # Only UNAVAILABLE means "this replica did not get to handle the call": the connection was refused
 # or dropped. Anything else came from a replica that saw the request, so another try may repeat work.
@@ -72,17 +72,6 @@ def error_response(request: DataRequest, executor: str, exc: BaseException) -> D
     del response.branches[:]
     set_error(response, executor, exc, description=str(exc))
     return response
-
-
-def grpc_code_for(exc: BaseException) -> grpc.StatusCode:
-    """The status code a servicer aborts with when it cannot even start handling a call."""
-    if isinstance(exc, BadRequestError | ValueError):
-        return grpc.StatusCode.INVALID_ARGUMENT
-    if isinstance(exc, RequestTimeout):
-        return grpc.StatusCode.DEADLINE_EXCEEDED
-    if isinstance(exc, ServiceUnavailable):
-        return grpc.StatusCode.UNAVAILABLE
-    return grpc.StatusCode.INTERNAL
 
 
 def _code_of(error: grpc.RpcError) -> grpc.StatusCode:

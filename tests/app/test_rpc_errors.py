@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from flowql._exceptions import BadRequestError, RequestTimeout, ServiceUnavailable, TransportError
-from flowql.app.rpc_errors import error_response, exception_from_rpc_error, grpc_code_for
+from flowql.app.rpc_errors import error_response, exception_from_rpc_error
 from flowql.proto.flowql_pb2 import Status
 from flowql.request import error_of, new_request
 
@@ -48,10 +48,3 @@ def test_error_response_carries_the_error_and_leaves_the_request_alone() -> None
     assert error is not None
     assert (error.executor, error.exception_type) == ("enc", "ServiceUnavailable")
     assert response.status.description == str(exc)
-
-
-def test_servicer_abort_codes() -> None:
-    assert grpc_code_for(BadRequestError("x")) == grpc.StatusCode.INVALID_ARGUMENT
-    assert grpc_code_for(RequestTimeout("x")) == grpc.StatusCode.DEADLINE_EXCEEDED
-    assert grpc_code_for(ServiceUnavailable("x")) == grpc.StatusCode.UNAVAILABLE
-    assert grpc_code_for(RuntimeError("x")) == grpc.StatusCode.INTERNAL
