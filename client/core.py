@@ -44,10 +44,6 @@ class ClientCore:
 
     # -- connections ------------------------------------------------------------------------
 
-    def ssl_context(self) -> ssl.SSLContext:
-        """What httpx and websockets verify TLS with: the given CA file or the system's."""
-        return ssl.create_default_context(cafile=self.settings.root_certificates)
-
     async def _bind_loop(self) -> None:
         if self._closed:
             raise RuntimeError("this client is closed; create a new one")
@@ -66,7 +62,7 @@ class ClientCore:
     def http(self) -> httpx.AsyncClient:
         """The shared keep-alive HTTP connection pool (created on first use)."""
         if self._http is None:
-            verify: ssl.SSLContext | bool = self.ssl_context() if self.settings.root_certificates else True
+            verify: ssl.SSLContext | bool = self.settings.ssl_context() if self.settings.root_certificates else True
             self._http = httpx.AsyncClient(
                 verify=verify,
                 headers=self.settings.headers,
@@ -186,7 +182,7 @@ class ClientCore:
     ) -> AsyncGenerator[dict[str, Any], None]:
         await self._bind_loop()
         all_headers = {**self.settings.headers, **(headers or {})}
-        ssl_context = self.ssl_context() if self.settings.tls else None
+        ssl_context = self.settings.ssl_context() if self.settings.tls else None
         url = self.settings.ws_url("/graphql")
         async with contextlib.aclosing(
             graphql.subscribe(url, query, variables, all_headers, ssl_context, self.settings.address)

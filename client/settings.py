@@ -8,6 +8,7 @@ one source of truth.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -112,6 +113,10 @@ class ClientSettings:
     def ws_url(self, path: str) -> str:
         """URL of a WebSocket route of the gateway."""
         return f"{'wss' if self.tls else 'ws'}://{self.address}{self.base_path}{path}"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """What HTTP and WebSocket connections verify TLS with: `root_certificates` or the system's CAs."""
+        return ssl.create_default_context(cafile=self.root_certificates)
 
 
 def _split_host_port(host: str) -> tuple[str, int | None]:

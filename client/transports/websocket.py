@@ -10,7 +10,6 @@ permessage-deflate for the connection. `dry_run()`/`endpoints()` use HTTP on the
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import httpx
@@ -41,13 +40,10 @@ class WebSocketTransport(ClientTransport):
         self._http_side = HttpTransport(settings, http)
 
     async def _connect(self, options: ExchangeOptions) -> ClientConnection:
-        context: ssl.SSLContext | None = None
-        if self._settings.tls:
-            context = ssl.create_default_context(cafile=self._settings.root_certificates)
         try:
             return await connect(
                 self._url,
-                ssl=context,
+                ssl=self._settings.ssl_context() if self._settings.tls else None,
                 compression="deflate" if options.compression else None,
                 max_size=None,
                 additional_headers=self._settings.headers or None,
