@@ -23,7 +23,6 @@ names collide fail the start with a `ConfigurationError` naming both.
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -82,10 +81,8 @@ def create_app(streamer: StreamerAPI, settings: GatewaySettings) -> Starlette:
             raise
         http.use_endpoints(endpoints)
         graphql.view = make_view(schema, settings)
-        # Start-up garbage (schema building, imports) is long-lived: move it out of the
-        # collector's generations so full collections do not pause requests (STACK-FACTS: p99).
-        gc.collect()
-        gc.freeze()
+        # The schema is long-lived: `flowql gateway` (app/cli.py) freezes it out of the garbage
+        # collector's generations once every listener is up, this app's lifespan included.
         yield
 
     routes: list[BaseRoute] = [
