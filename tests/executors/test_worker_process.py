@@ -192,9 +192,18 @@ async def test_generator_items_arrive_as_they_are_yielded(mixed: WorkerProcess, 
     assert all(item.routes[-1].executor == "mixed" for item in items)
 
 
-async def test_generator_through_process_returns_all_items(mixed: WorkerProcess) -> None:
-    response = await process(mixed.address, request_for("/stream", [Document(text="a"), Document(text="b")]))
-    assert texts(response.docs) == ["a-0", "a-1", "a-2", "b-0", "b-1", "b-2"]
+@pytest.mark.parametrize("endpoint", ["/stream", "/sync-stream"])
+async def test_generator_through_process_returns_all_items(mixed: WorkerProcess, endpoint: str) -> None:
+    response = await process(mixed.address, request_for(endpoint, [Document(text="a"), Document(text="b")]))
+    suffix = "" if endpoint == "/stream" else "-sync"
+    assert texts(response.docs) == [f"{text}{suffix}-{i}" for text in "ab" for i in range(3)]
+
+
+async def test_generator_error_through_process_keeps_the_input_docs(mixed: WorkerProcess) -> None:
+    response = await process(mixed.address, request_for("/sync-stream", [Document(text="d")], {"fail": True}))
+    error = error_of(response)
+    assert error is not None and (error.exception_type, error.message) == ("RuntimeError", "stream broke")
+    assert texts(response.docs) == ["d"]
 
 
 async def test_generator_error_ends_stream_with_error_item(mixed: WorkerProcess) -> None:
