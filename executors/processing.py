@@ -30,7 +30,6 @@ from flowql.request import RESULTS_KEY, add_route, get_parameters, set_error, se
 
 __all__ = ["RequestProcessor"]
 
-_DONE = object()  # what `next(generator, _DONE)` returns when a sync generator is exhausted
 # A batched stream response carries at most this many documents; the generator runs at most
 # _STREAM_BUFFERED documents ahead of the writer.
 _STREAM_BATCH = 256
@@ -102,7 +101,7 @@ class RequestProcessor:
                             index += count
             else:
                 # One message per document, written as yielded: nothing to gain from running ahead.
-                async for item in self._iterate(handler, arguments, docs):
+                async for item in self._iterate_async(handler, arguments, docs):
                     yield self._stream_item(request, encode_docs([item]), index, start)
                     index += 1
         except Exception as exc:
@@ -173,7 +172,10 @@ class RequestProcessor:
         docs = decode_docs(request.docs, handler.input_type)
         arguments = self._arguments(handler, request, docs)
         if handler.streaming:
-            request.docs = encode_docs([item async for item in self._iterate(handler, arguments, docs)])
+            # Everything at once: the same pump as a stream (sync generators run in slices on the
+            # handler thread), taking as much as it has each time.
+            async with contextlib.aclosing(self._pumped(handler, arguments, docs, _STREAM_BUFFERED)) as pumped:
+                request.docs = encode_docs([item async for items in pumped for item in items])
             return
         if handler.mode == "async":
             result = await handler.function(**arguments)
@@ -208,27 +210,13 @@ class RequestProcessor:
             arguments["docs_map"] = docs_map
         return arguments
 
-    async def _iterate(self, handler: Handler, arguments: dict[str, Any], docs: DocList[Any]) -> AsyncIterator[Any]:
-        if not handler.per_doc:
-            async for item in self._generate(handler, arguments):
-                yield item
-            return
-        for doc in docs:
-            async for item in self._generate(handler, {**arguments, "doc": doc} if handler.wants("doc") else arguments):
-                yield item
-
-    async def _generate(self, handler: Handler, arguments: dict[str, Any]) -> AsyncIterator[Any]:
-        if handler.mode == "async_gen":
-            async for item in handler.function(**arguments):
+    async def _iterate_async(
+        self, handler: Handler, arguments: dict[str, Any], docs: DocList[Any]
+    ) -> AsyncIterator[Any]:
+        """An async generator handler's items in this task, as yielded (no pump)."""
+        for call_arguments in self._generator_calls(handler, arguments, docs):
+            async for item in handler.function(**call_arguments):
                 yield _checked_item(item, handler)
-            return
-        # A sync generator's body runs on the handler thread, one `next` at a time.
-        generator = handler.function(**arguments)
-        try:
-            while (item := await self._runner.run(next, generator, _DONE)) is not _DONE:
-                yield _checked_item(item, handler)
-        finally:
-            self._runner.submit(generator.close)
 
     def _stream_item(self, request: DataRequest, docs: bytes, index: int, start: int) -> DataRequest:
         item = DataRequest(docs=docs, parameters=request.parameters, stream_index=index)
