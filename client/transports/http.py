@@ -15,8 +15,9 @@ Response body (HTTP 200 also for executor errors, which travel in the status)::
 
 A document is a JSON object of its fields: tensors as (nested) lists of numbers, blobs base64,
 matches/chunks as lists of documents. Bad input is a 400 with `{"errors": [{"message"}]}`.
-`status` is also read at the top level, and snake_case keys too. Requests run concurrently, up
-to the post's `prefetch`; `dry_run()` reads `GET /dry_run`, `endpoints()` `GET /status`.
+`status` is also read at the top level, and snake_case keys too. Requests run concurrently, at
+most `_MAX_POSTS_IN_FLIGHT` (8) on the wire at once, whatever the post's `prefetch`; `dry_run()`
+reads `GET /dry_run`, `endpoints()` `GET /status`.
 """
 
 from __future__ import annotations
