@@ -41,7 +41,9 @@ class StreamFailed(Exception):
 
 @dataclass(frozen=True)
 class PipelineOptions:
-    prefetch: int = 1000  # 0 means no bound
+    """The parts of `PostOptions` the pipeline acts on (their defaults live there, once)."""
+
+    prefetch: int  # 0 means no bound
     timeout: float | None = None
     retry: RetryPolicy = RetryPolicy()
     results_in_order: bool = False
