@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Self
 
 from flowql._exceptions import ConfigurationError, FlowQLError
 from flowql.graph.exit_signals import ExitSignals
-from flowql.graph.launcher import FlowLauncher, RunningFlow
+from flowql.graph.launcher import FlowLauncher, RunningFlow, reachable_host
 from flowql.graph.plan import FlowPlan
 from flowql.graph.settings import FlowSettings, pick_free_ports
 from flowql.graph.spec import ExecutorSpec
@@ -373,8 +373,3 @@ def _scheme(protocol: str, tls: bool) -> str:
     """The URI scheme a client uses for a gateway protocol (the forms `flowql.Client(host=...)` takes)."""
     plain, secure = {"grpc": ("grpc", "grpcs"), "http": ("http", "https"), "websocket": ("ws", "wss")}[protocol]
     return secure if tls else plain
-
-
-def reachable_host(host: str) -> str:
-    """Where a client on this machine reaches a server bound to `host`."""
-    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host

@@ -30,7 +30,7 @@ from flowql.graph.uses import resolve_uses
 from flowql.graph.workers import worker_settings
 from flowql.topology import Topology
 
-__all__ = ["FlowLauncher", "RunningFlow"]
+__all__ = ["FlowLauncher", "RunningFlow", "reachable_host"]
 
 _GATEWAY_GRACE_S = 5.0
 _STOP_MARGIN_S = 1.0
@@ -239,10 +239,12 @@ def _address_of(child: ChildProcess) -> str:
     assert child.ready_line is not None
     address = child.ready_line.rsplit(" ", 1)[-1]
     host, _, port = address.rpartition(":")
-    # A worker bound to every interface is reached on loopback.
-    if host in ("0.0.0.0", "::", "[::]", ""):
-        host = "127.0.0.1"
-    return f"{host}:{port}"
+    return f"{reachable_host(host)}:{port}"
+
+
+def reachable_host(host: str) -> str:
+    """Where a client on this machine reaches a server bound to `host` (every interface: loopback)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "[::]", "") else host
 
 
 def _import_paths() -> list[str]:
