@@ -20,7 +20,8 @@ STREAM_BATCHED_METADATA = ("flowql-stream-batched", "1")
 
 
 class ExecutorServicer(ExecutorServiceServicer):
-    """Process (unary), ProcessStream (server streaming) and Endpoints over one processor.
+    """Process (unary), ProcessMany (bidi, answers matched by request_id), ProcessStream (server
+    streaming) and Endpoints over one processor.
 
     Handler errors travel in the response's status, so every RPC completes with OK.
     """

@@ -44,7 +44,7 @@ class WorkerState(enum.Enum):
 
 
 class ExecutorWorker:
-    """Serves `executor` over gRPC (Process, ProcessStream, Endpoints) plus the standard health service."""
+    """Serves `executor` over gRPC (Process, ProcessMany, ProcessStream, Endpoints) plus grpc.health.v1."""
 
     def __init__(
         self,
