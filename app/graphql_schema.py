@@ -13,9 +13,7 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncGenerator
-from dataclasses import replace
 from typing import Annotated, Any
 
 import strawberry
@@ -24,7 +22,7 @@ from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from flowql.app.doc_schema import compile_schema, default_document_schema
+from flowql.app.doc_schema import default_document_schema
 from flowql.app.graphql_errors import ErrorSink, log_nothing
 from flowql.app.graphql_extension import ExtensionConfig, GatewayExtension
 from flowql.app.graphql_flow_types import EdgeInfo, EndpointInfo, ExecutorInfo, GatewayHealth, Progress
@@ -34,11 +32,16 @@ from flowql.app.graphql_roots import RootFields
 from flowql.app.graphql_types import TypeRegistry, list_of, read_field
 from flowql.app.metrics import GatewayMetrics
 from flowql.app.settings import GatewaySettings
-from flowql.app.streamer_view import EndpointView, ExecutorView, StreamerAPI, field_name_for, read_executors
+from flowql.app.streamer_view import (
+    EndpointView,
+    ExecutorView,
+    StreamerAPI,
+    field_name_for,
+    read_executors,
+    served_view,
+)
 
 __all__ = ["GatewaySchema", "build_schema"]
-
-logger = logging.getLogger("flowql.gateway")
 
 
 class GatewaySchema(strawberry.Schema):
@@ -124,8 +127,8 @@ def _event_type(name: str, doc_output: type) -> type:
 
 def _typed_fields(r: DocsResolvers, view: EndpointView, name: str) -> dict[str, tuple[str, Any]]:
     """Mutation and Subscription resolvers of one typed endpoint, keyed by operation type."""
-    in_schema = compile_schema(view.input_schema, view.input_schema_name)
-    out_schema = compile_schema(view.output_schema, view.output_schema_name)
+    in_schema = view.input_doc_schema
+    out_schema = view.output_doc_schema
     doc_input = r.registry.input(in_schema)
     doc_output = r.registry.output(out_schema)
     endpoint = view.endpoint
@@ -166,8 +169,8 @@ def _typed_fields(r: DocsResolvers, view: EndpointView, name: str) -> dict[str, 
 def _streaming_field(r: DocsResolvers, view: EndpointView) -> tuple[str, Any]:
     """The Subscription resolver of a generator endpoint: one event per yielded document."""
     typed = view.typed
-    in_schema = compile_schema(view.input_schema, view.input_schema_name) if typed else r.generic
-    out_schema = compile_schema(view.output_schema, view.output_schema_name) if typed else r.generic
+    in_schema = view.input_doc_schema if typed else r.generic
+    out_schema = view.output_doc_schema if typed else r.generic
     doc_input = r.registry.input(in_schema)
     doc_output = r.registry.output(out_schema)
     endpoint = view.endpoint
@@ -262,8 +265,7 @@ def build_schema(
         roots.add("query", name, "the Flow description", value)
     for view in endpoints:
         name = field_name_for(view.endpoint)
-        if view.typed and not _schemas_compile(view):
-            view = replace(view, input_schema_name="Document", output_schema_name="Document")
+        view = served_view(view)
         if not name or not (view.typed or view.streaming):
             continue
         owner = f"endpoint {view.endpoint!r}"
@@ -309,17 +311,6 @@ _RESERVED_NAMES = frozenset(
         "ID",
     }
 )
-
-
-def _schemas_compile(view: EndpointView) -> bool:
-    """Whether the endpoint's document schemas can be read; if not, it is served as untyped."""
-    try:
-        compile_schema(view.input_schema, view.input_schema_name)
-        compile_schema(view.output_schema, view.output_schema_name)
-    except (ValueError, KeyError, TypeError) as exc:
-        logger.warning("endpoint %s: document schema not understood (%s); serving it with Document", view.endpoint, exc)
-        return False
-    return True
 
 
 _DOCS_HELP = (

@@ -42,11 +42,11 @@ from starlette.responses import JSONResponse, Response
 
 import flowql
 from flowql.app.doc_json import docs_from_json, jsonable
-from flowql.app.doc_schema import DocSchema, compile_schema, default_document_schema
+from flowql.app.doc_schema import DocSchema, default_document_schema
 from flowql.app.doc_wire import InputError, decode_dicts, encode_dicts, prepare_docs
 from flowql.app.metrics import GatewayMetrics
 from flowql.app.settings import GatewaySettings
-from flowql.app.streamer_view import EndpointView, StreamerAPI, read_executors
+from flowql.app.streamer_view import EndpointView, StreamerAPI, read_executors, served_view
 from flowql.proto.flowql_pb2 import DataRequest, Status
 from flowql.request import get_parameters, new_request
 
@@ -105,9 +105,7 @@ class HttpRoutes:
 
     def use_endpoints(self, views: list[EndpointView]) -> None:
         """Learn each typed endpoint's input type (called once the Flow's endpoints are known)."""
-        self.input_schemas = {
-            view.endpoint: compile_schema(view.input_schema, view.input_schema_name) for view in views if view.typed
-        }
+        self.input_schemas = {view.endpoint: view.input_doc_schema for view in map(served_view, views) if view.typed}
 
     async def post(self, request: Request) -> Response:
         try:

@@ -8,16 +8,29 @@ either attributes or mapping keys, so the two sides can evolve without lock-step
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from flowql.app.doc_schema import DocSchema, compile_schema
 from flowql.proto.flowql_pb2 import DataRequest
 
-__all__ = ["StreamerAPI", "EndpointView", "ExecutorView", "read_endpoints", "read_executors", "field_name_for"]
+__all__ = [
+    "StreamerAPI",
+    "EndpointView",
+    "ExecutorView",
+    "read_endpoints",
+    "read_executors",
+    "field_name_for",
+    "served_view",
+]
+
+logger = logging.getLogger("flowql.gateway")
 
 
 class StreamerAPI(Protocol):
@@ -54,6 +67,16 @@ class EndpointView:
             self.input_schema_name not in ("", "Document") or self.output_schema_name not in ("", "Document")
         )
 
+    @functools.cached_property
+    def input_doc_schema(self) -> DocSchema:
+        """The input document type, compiled from `input_schema` (once, for HTTP and GraphQL alike)."""
+        return compile_schema(self.input_schema, self.input_schema_name)
+
+    @functools.cached_property
+    def output_doc_schema(self) -> DocSchema:
+        """The output document type, compiled from `output_schema`."""
+        return compile_schema(self.output_schema, self.output_schema_name)
+
 
 @dataclass
 class ExecutorView:
@@ -82,7 +105,8 @@ def _as_json_text(value: Any) -> str:
 
 
 async def read_endpoints(streamer: StreamerAPI) -> list[EndpointView]:
-    """The streamer's endpoint list as `EndpointView`s (sorted by endpoint path)."""
+    """The streamer's endpoint list as `EndpointView`s (sorted by endpoint path). An endpoint whose
+    document schemas cannot be compiled is logged and served untyped, over HTTP and GraphQL alike."""
     views = []
     for record in await streamer.endpoints():
         executors = _get(record, "executors")
@@ -101,7 +125,19 @@ async def read_endpoints(streamer: StreamerAPI) -> list[EndpointView]:
                 description=str(_get(record, "description", "") or ""),
             )
         )
-    return sorted(views, key=lambda view: view.endpoint)
+    return sorted((served_view(view) for view in views), key=lambda view: view.endpoint)
+
+
+def served_view(view: EndpointView) -> EndpointView:
+    """`view`, or the untyped (Document) view of its endpoint when its document schemas cannot be read."""
+    if not view.typed:
+        return view
+    try:
+        view.input_doc_schema, view.output_doc_schema  # noqa: B018 - compiled here to find out
+    except (ValueError, KeyError, TypeError) as exc:
+        logger.warning("endpoint %s: document schema not understood (%s); serving it with Document", view.endpoint, exc)
+        return replace(view, input_schema_name="Document", output_schema_name="Document")
+    return view
 
 
 async def read_executors(streamer: StreamerAPI) -> list[ExecutorView]:

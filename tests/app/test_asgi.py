@@ -241,3 +241,27 @@ async def test_colliding_endpoints_fail_the_app_start() -> None:
     with pytest.raises(Exception, match="'/a/b' and endpoint '/a_b'"):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_endpoint_with_an_unreadable_schema_is_served_untyped(caplog: pytest.LogCaptureFixture) -> None:
+    from docarray import BaseDoc
+
+    class Shout(BaseDoc):
+        text: str = ""
+
+    class Unreadable(FakeStreamer):
+        async def endpoints(self) -> list[dict[str, Any]]:
+            records = await super().endpoints()
+            for record in records:
+                record["input_schema"] = '{"$ref": "#/$defs/Missing"}'
+            return records
+
+    fake = Unreadable([FakeExecutor("a", [FakeEndpoint("/shout", shout, Shout, Shout)])])
+    async with in_process(fake) as client:
+        posted = await client.post("/post", json={"data": [{"text": "abc"}], "execEndpoint": "/shout"})
+        typed = await client.post("/graphql", json={"query": 'mutation { shout(data: [{text: "x"}]) { text } }'})
+        generic = await client.post("/graphql", json={"query": MUTATION})
+    assert posted.status_code == 200 and [doc["text"] for doc in posted.json()["data"]] == ["ABC"]
+    assert "errors" in typed.json()  # no typed field for it
+    assert generic.json() == {"data": {"docs": [{"text": "ABC"}]}}
+    assert "document schema not understood" in caplog.text
