@@ -50,7 +50,8 @@ class ExecutorMetas:
         return cls(**values)
 
     def merged(self, overrides: Mapping[str, Any] | None) -> ExecutorMetas:
-        """A copy with the non-empty values of `overrides` (e.g. `uses_metas`) taking precedence."""
+        """These metas with each key that `overrides` (e.g. `uses_metas`) names taken from it, even a
+        None or empty value; unknown keys raise ConfigurationError. No overrides: `self`, not a copy."""
         if not overrides:
             return self
         update = ExecutorMetas.from_mapping(overrides)
