@@ -156,20 +156,34 @@ class FlowBase:
     # ---- deployment exports ---------------------------------------------------------------------
 
     def to_kubernetes_yaml(
-        self, output_dir: str | os.PathLike[str], k8s_namespace: str | None = None, image: str = "flowql:latest"
+        self,
+        output_dir: str | os.PathLike[str],
+        k8s_namespace: str | None = None,
+        image: str = "flowql:latest",
+        *,
+        project_root: str | os.PathLike[str] | None = None,
     ) -> list[Path]:
-        """Write Kubernetes manifests and a kustomization.yaml for this Flow into `output_dir` (docs/kubernetes.md)."""
+        """Write Kubernetes manifests and a kustomization.yaml for this Flow into `output_dir` (docs/kubernetes.md).
+
+        `uses`/`py_modules` paths are written relative to `project_root` (default: the working directory).
+        """
         from flowql.graph.kubernetes import write_kubernetes
 
-        return write_kubernetes(self._plan, output_dir, namespace=k8s_namespace, image=image)
+        root = None if project_root is None else Path(project_root)
+        return write_kubernetes(self._plan, output_dir, namespace=k8s_namespace, image=image, project_root=root)
 
     def to_docker_compose_yaml(
-        self, path: str | os.PathLike[str] = "docker-compose.yml", image: str = "flowql:latest"
+        self,
+        path: str | os.PathLike[str] = "docker-compose.yml",
+        image: str = "flowql:latest",
+        *,
+        project_root: str | os.PathLike[str] | None = None,
     ) -> Path:
         """Write one Docker Compose file that runs this Flow on a single host (docs/kubernetes.md)."""
         from flowql.graph.docker_compose import write_docker_compose
 
-        return write_docker_compose(self._plan, path, image=image)
+        root = None if project_root is None else Path(project_root)
+        return write_docker_compose(self._plan, path, image=image, project_root=root)
 
     # ---- addresses ------------------------------------------------------------------------------
 

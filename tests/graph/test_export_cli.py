@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from flowql import ConfigurationError, Flow
 from flowql.graph.docker_compose import write_docker_compose
 from flowql.graph.export_cli import main
 from flowql.graph.kubernetes import write_kubernetes
@@ -103,4 +104,25 @@ def test_flow_methods_write_what_the_export_functions_write(tmp_path: Path) -> N
         assert (tmp_path / "method" / path.name).read_text() == path.read_text()
     compose = flow.to_docker_compose_yaml(tmp_path / "method.yml", image="registry.test/flow:1")
     expected = write_docker_compose(flow.plan, tmp_path / "function.yml", image="registry.test/flow:1")
+    assert compose.read_text() == expected.read_text()
+
+
+def test_flow_methods_write_paths_relative_to_the_project_root_given(
+    flow_yaml: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = flow_yaml.parent
+    flow = Flow.load_config(flow_yaml)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    # From another working directory, the default project root does not hold execs/mine.py.
+    with pytest.raises(ConfigurationError):
+        flow.to_kubernetes_yaml(tmp_path / "refused")
+    flow.to_kubernetes_yaml(tmp_path / "method", project_root=project)
+    write_kubernetes(flow.plan, tmp_path / "function", project_root=project)
+    for path in (tmp_path / "function").iterdir():
+        assert (tmp_path / "method" / path.name).read_text() == path.read_text()
+    assert "--py-modules=execs/mine.py" in (tmp_path / "method" / "mine.yml").read_text()
+    compose = flow.to_docker_compose_yaml(tmp_path / "method.yml", project_root=project)
+    expected = write_docker_compose(flow.plan, tmp_path / "function.yml", project_root=project)
     assert compose.read_text() == expected.read_text()
