@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import grpc
 
@@ -30,7 +31,49 @@ class UnaryOnly(flowql_pb2_grpc.ExecutorServiceServicer):
         return request
 
 
-async def test_concurrent_requests_share_one_stream_and_each_gets_its_own_answer() -> None:
+class Counting(flowql_pb2_grpc.ExecutorServiceServicer):
+    """Echoes requests, counting unary calls and ProcessMany streams."""
+
+    def __init__(self) -> None:
+        self.unary = 0
+        self.streams = 0
+
+    async def Process(
+        self, request: DataRequest, context: grpc.aio.ServicerContext[DataRequest, DataRequest]
+    ) -> DataRequest:
+        self.unary += 1
+        return request
+
+    async def ProcessMany(
+        self,
+        request_iterator: AsyncIterator[DataRequest],
+        context: grpc.aio.ServicerContext[DataRequest, DataRequest],
+    ) -> AsyncIterator[DataRequest]:
+        self.streams += 1
+        async for request in request_iterator:
+            yield request
+
+
+async def test_requests_share_one_stream_and_those_with_a_deadline_go_unary() -> None:
+    server = grpc.aio.server()
+    servicer = Counting()
+    flowql_pb2_grpc.add_ExecutorServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    transport = GrpcTransport("c", [f"127.0.0.1:{port}"])
+    try:
+        requests = [request_of(Document(text=f"d{i}")) for i in range(20)]
+        responses = await asyncio.gather(*(transport.send(request) for request in requests))
+        assert [r.header.request_id for r in responses] == [r.header.request_id for r in requests]
+        assert (servicer.streams, servicer.unary) == (1, 0)
+        await transport.send(request_of(Document(), timeout=5.0))
+        assert (servicer.streams, servicer.unary) == (1, 1)
+    finally:
+        await transport.aclose()
+        await server.stop(None)
+
+
+async def test_concurrent_requests_to_a_worker_each_get_their_own_answer() -> None:
     probe = Probe()
     async with ExecutorWorker(probe, name="p") as worker:
         transport = GrpcTransport("p", [worker.address])
