@@ -161,7 +161,8 @@ def _json_or_none(reply: httpx.Response) -> Any:
         return None
 
 
-def _get(mapping: dict[str, Any], camel: str, snake: str, default: Any = None) -> Any:
+def _camel_or_snake(mapping: dict[str, Any], camel: str, snake: str, default: Any = None) -> Any:
+    """The value under the gateway's camelCase key, else under its snake_case spelling."""
     return mapping.get(camel, mapping.get(snake, default))
 
 
@@ -169,15 +170,15 @@ def response_from_json(body: dict[str, Any], request: OutgoingRequest, options: 
     """The `Response` for a `/post` JSON answer to `request` (documents stay JSON until `.docs` is read)."""
     proto = DataRequest()
     header = body.get("header") or {}
-    proto.header.request_id = _get(header, "requestId", "request_id") or request.request_id
-    proto.header.exec_endpoint = _get(header, "execEndpoint", "exec_endpoint") or request.template.endpoint
-    proto.header.target_executor = _get(header, "targetExecutor", "target_executor") or ""
+    proto.header.request_id = _camel_or_snake(header, "requestId", "request_id") or request.request_id
+    proto.header.exec_endpoint = _camel_or_snake(header, "execEndpoint", "exec_endpoint") or request.template.endpoint
+    proto.header.target_executor = _camel_or_snake(header, "targetExecutor", "target_executor") or ""
     set_parameters(proto, body.get("parameters") or {})
     for route in body.get("routes") or []:
         added = proto.routes.add()
         added.executor = str(route.get("executor", ""))
-        added.start_time_ns = int(_get(route, "startTimeNs", "start_time_ns", 0) or 0)
-        added.end_time_ns = int(_get(route, "endTimeNs", "end_time_ns", 0) or 0)
+        added.start_time_ns = int(_camel_or_snake(route, "startTimeNs", "start_time_ns", 0) or 0)
+        added.end_time_ns = int(_camel_or_snake(route, "endTimeNs", "end_time_ns", 0) or 0)
         added.shard = int(route.get("shard", 0) or 0)
         added.replica = int(route.get("replica", 0) or 0)
         added.address = str(route.get("address", "") or "")
@@ -189,7 +190,7 @@ def response_from_json(body: dict[str, Any], request: OutgoingRequest, options: 
         exception = status.get("exception") or {}
         detail = proto.status.exception
         detail.executor = str(exception.get("executor", "") or "")
-        detail.exception_type = str(_get(exception, "exceptionType", "exception_type", "") or "")
+        detail.exception_type = str(_camel_or_snake(exception, "exceptionType", "exception_type", "") or "")
         detail.message = str(exception.get("message", "") or proto.status.description)
         detail.traceback = str(exception.get("traceback", "") or "")
     data = body.get("data") or []
