@@ -118,8 +118,10 @@ def test_handler_requiring_an_unknown_argument_fails_at_collection() -> None:
 
 
 def test_requests_rejects_non_string_endpoints() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="endpoint string or a list of them"):
         requests(on=[1])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="endpoint string or a list of them"):
+        requests(on=[])
 
 
 def test_executor_without_handlers_passes_everything_through() -> None:
