@@ -70,3 +70,28 @@ async def test_a_frame_that_is_not_a_data_request_closes_with_1003() -> None:
             await asyncio.wait_for(ws.wait_closed(), 5)
     assert ws.close_code == 1003
     assert "binary" in (ws.close_reason or "")
+
+
+async def test_at_most_prefetch_requests_of_a_connection_are_processed_at_once() -> None:
+    in_flight, most = 0, 0
+
+    async def slow(docs: DocList[Document], parameters: dict[str, Any]) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.02)  # long enough for the next frames to arrive meanwhile
+        in_flight -= 1
+
+    fake = FakeStreamer([FakeExecutor("slow", [FakeEndpoint("/slow", slow)])])
+    async with on_uvicorn(create_app(fake, GatewaySettings(prefetch=2))) as base:
+        async with websockets.connect(base.replace("http://", "ws://") + "/ws") as ws:
+            for i in range(8):
+                await ws.send(new_request("/slow", request_id=f"r{i}").SerializeToString())
+            await ws.send(b"")
+            answered = set()
+            for _ in range(8):
+                response = DataRequest()
+                response.ParseFromString(await receive(ws))
+                answered.add(response.header.request_id)
+    assert answered == {f"r{i}" for i in range(8)}
+    assert most == 2
