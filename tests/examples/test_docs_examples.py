@@ -7,10 +7,12 @@ code that the test did not run.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,22 @@ def test_example_script_runs_and_exits_0(script: Path) -> None:
         [sys.executable, str(script)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=50
     )
     assert done.returncode == 0, f"{script.name} exited {done.returncode}\n{done.stdout}\n{done.stderr[-3000:]}"
+    check_output = OUTPUT_CHECKS.get(script.name)
+    if check_output is not None:
+        check_output(done.stdout)
+
+
+def _quickstart_prints_what_its_comments_say(stdout: str) -> None:
+    # The README's first example only prints (its comments say what); the other examples assert.
+    upper, abc, *events = stdout.splitlines()
+    assert upper == "['HELLO']"
+    assert abc == "ABC"
+    parsed = [ast.literal_eval(line)["data"]["docs"] for line in events]
+    assert [event["progress"] for event in parsed] == [{"done": 1, "total": 2}, {"done": 2, "total": 2}]
+    assert sorted(doc["text"] for event in parsed for doc in event["docs"]) == ["A", "B"]
+
+
+OUTPUT_CHECKS: dict[str, Callable[[str], None]] = {"quickstart.py": _quickstart_prints_what_its_comments_say}
 
 
 def test_every_quoted_example_equals_its_file_and_every_example_is_quoted() -> None:
