@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from flowql._codec_scan import varint_at
 from flowql._codec_wire import RawDocList
 from flowql.proto.flowql_pb2 import DataRequest
 
@@ -35,7 +36,10 @@ def split_doc_list(data: bytes) -> list[bytes]:
     while position < end:
         if data[position] != _DOCS_TAG:
             return _split_parsed(data)  # not the canonical layout: let protobuf read it
-        length, start = _varint(data, position + 1)
+        try:
+            length, start = varint_at(data, position + 1)
+        except IndexError:
+            return _split_parsed(data)  # truncated: protobuf raises the proper error
         stop = start + length
         if stop > end:
             return _split_parsed(data)  # truncated: protobuf raises the proper error
@@ -59,20 +63,6 @@ def split_response(response: DataRequest) -> Iterator[DataRequest]:
         item.docs = part
         item.stream_index = first + offset
         yield item
-
-
-def _varint(data: bytes, position: int) -> tuple[int, int]:
-    """The varint at `position` and the position after it."""
-    value = shift = 0
-    while True:
-        if position >= len(data):
-            raise ValueError("truncated DocListProto")
-        byte = data[position]
-        position += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, position
-        shift += 7
 
 
 def _split_parsed(data: bytes) -> list[bytes]:
