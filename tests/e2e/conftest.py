@@ -11,7 +11,6 @@ import functools
 import http.server
 import os
 import shutil
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -111,36 +110,24 @@ class RunningExample:
     flow: Flow
 
 
-def _free_ports(count: int) -> list[int]:
-    # Hold every socket until all are picked, so no port is handed out twice.
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _example_yaml_with_free_ports(folder: Path) -> tuple[Path, int]:
+def _example_yaml_without_ports(folder: Path) -> Path:
     config: dict[str, Any] = yaml.safe_load(FLOW_YAML.read_text())
-    http_port, grpc_port = _free_ports(2)
     assert config["with"]["protocol"] == ["http", "grpc"], "the example serves http then grpc"
-    config["with"]["port"] = [http_port, grpc_port]
+    # With no ports given, the Flow picks free ones.
+    del config["with"]["port"]
     config["with"]["static_dir"] = str(WEB_DIR)
     for executor in config["executors"]:
         executor["py_modules"] = [str(FLOW_YAML.parent / module) for module in executor["py_modules"]]
     path = folder / "flow.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path, http_port
+    return path
 
 
 @pytest.fixture(scope="module")
 def example_flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningExample]:
     """The example Flow of examples/textsearch/flow.yml, loaded with the real `Flow.load_config` with only
-    its ports swapped for free ones (and its relative paths made absolute, so the copy works from a
+    its ports left for the Flow to pick (and its relative paths made absolute, so the copy works from a
     temporary folder); started once per test module and stopped after it."""
-    path, http_port = _example_yaml_with_free_ports(tmp_path_factory.mktemp("example-flow"))
+    path = _example_yaml_without_ports(tmp_path_factory.mktemp("example-flow"))
     with Flow.load_config(str(path)) as flow:
-        yield RunningExample(http=f"http://127.0.0.1:{http_port}", flow=flow)
+        yield RunningExample(http=flow.addresses[0], flow=flow)
