@@ -18,10 +18,9 @@ from flowql._exceptions import ConfigurationError
 from flowql.executors import Executor
 from flowql.graph.spec import ExecutorSpec
 from flowql.graph.uses import DEFAULT_EXECUTOR, WorkerUses, class_reference
+from flowql.graph.yaml_config import is_yaml_path
 
 __all__ = ["portable_uses", "portable_path"]
-
-_YAML_SUFFIXES = (".yml", ".yaml")
 
 
 def _unexportable(name: str, cls: type) -> ConfigurationError:
@@ -72,7 +71,7 @@ def portable_uses(spec: ExecutorSpec, root: Path) -> WorkerUses:
         )
     if uses.isidentifier():
         return WorkerUses(_by_reference(uses, spec) or uses)
-    if "\n" not in uses and uses.endswith(_YAML_SUFFIXES):
+    if is_yaml_path(uses):
         return WorkerUses(portable_path(uses, root, name, "uses"))
     return WorkerUses(uses)
 

@@ -20,11 +20,11 @@ import yaml
 
 from flowql._exceptions import ConfigurationError
 from flowql.graph.class_pickle import dump_class
+from flowql.graph.yaml_config import is_yaml_path
 
 __all__ = ["WorkerUses", "resolve_uses", "uses_for_yaml", "class_reference"]
 
 DEFAULT_EXECUTOR = "flowql.executors:Executor"
-_YAML_SUFFIXES = (".yml", ".yaml")
 _DICT_KEYS = {"jtype", "with", "metas", "requests", "py_modules"}
 
 
@@ -142,7 +142,7 @@ def resolve_uses(uses: Any, workdir: Path, name: str) -> WorkerUses:
             if cls is not None:
                 return _ship_class(cls, workdir, name)
             return WorkerUses(uses)
-        if uses.endswith(_YAML_SUFFIXES) and "\n" not in uses and os.path.exists(uses):
+        if is_yaml_path(uses) and os.path.exists(uses):
             return WorkerUses(os.path.abspath(uses))
         return WorkerUses(uses)
     raise ConfigurationError(f"executor {name!r}: cannot run uses={uses!r}")

@@ -23,12 +23,17 @@ import yaml
 
 from flowql._exceptions import ConfigurationError
 
-__all__ = ["FlowDocument", "GATEWAY_PATH_SETTINGS", "read_flow_yaml", "write_flow_yaml"]
+__all__ = ["FlowDocument", "GATEWAY_PATH_SETTINGS", "is_yaml_path", "read_flow_yaml", "write_flow_yaml"]
 
 _TOP_LEVEL_KEYS = {"jtype", "version", "with", "executors"}
 _YAML_SUFFIXES = (".yml", ".yaml")
 # Gateway settings under `with:` that name files or folders.
 GATEWAY_PATH_SETTINGS = ("static_dir", "ssl_certfile", "ssl_keyfile")
+
+
+def is_yaml_path(text: str) -> bool:
+    """Whether a `uses` or Flow source string names a YAML file (one line ending in .yml/.yaml), not inline YAML."""
+    return "\n" not in text and text.endswith(_YAML_SUFFIXES)
 
 
 @dataclass
@@ -74,7 +79,7 @@ def _read(source: str | os.PathLike[str]) -> tuple[str, Path | None]:
     if isinstance(source, os.PathLike):
         path = Path(source)
         return path.read_text(), path.resolve().parent
-    if "\n" not in source and source.endswith(_YAML_SUFFIXES):
+    if is_yaml_path(source):
         path = Path(source)
         if not path.is_file():
             raise ConfigurationError(f"no Flow YAML file at {source!r}")
@@ -102,7 +107,7 @@ def _resolve_paths(entry: dict[str, Any], folder: Path | None) -> dict[str, Any]
     if folder is None:
         return entry
     uses = entry.get("uses")
-    if isinstance(uses, str) and "\n" not in uses and uses.endswith(_YAML_SUFFIXES) and not os.path.isabs(uses):
+    if isinstance(uses, str) and is_yaml_path(uses) and not os.path.isabs(uses):
         candidate = folder / uses
         if candidate.is_file():
             entry["uses"] = str(candidate)
