@@ -122,9 +122,9 @@ def _resolve_paths(entry: dict[str, Any], folder: Path | None) -> dict[str, Any]
     return entry
 
 
-def write_flow_yaml(path: str | os.PathLike[str], document: FlowDocument, *, jtype: str = "Flow") -> None:
-    """Write a Flow YAML that `read_flow_yaml` turns back into the same document."""
-    data: dict[str, Any] = {"jtype": jtype}
+def write_flow_yaml(path: str | os.PathLike[str], document: FlowDocument) -> None:
+    """Write a Flow YAML that `read_flow_yaml` turns back into the same document (an AsyncFlow as `asyncio: true`)."""
+    data: dict[str, Any] = {"jtype": "Flow"}
     if document.flow_options:
         data["with"] = document.flow_options
     data["executors"] = document.executors
