@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import grpc
 
 from flowql import Document
+from flowql.app.grpc_transport import GrpcTransport
 from flowql.app.server import GatewayServer
 from flowql.app.settings import GatewaySettings
 from flowql.codec import encode_docs
 from flowql.executors import Executor
 from flowql.executors.worker import ExecutorWorker
 from flowql.proto.flowql_pb2 import DataRequest
-from flowql.proto.flowql_pb2_grpc import GatewayServiceStub
+from flowql.proto.flowql_pb2_grpc import (
+    ExecutorServiceServicer,
+    GatewayServiceStub,
+    add_ExecutorServiceServicer_to_server,
+)
 from flowql.request import new_request
 from flowql.topology import ExecutorNode, Topology
 
@@ -80,3 +85,19 @@ def request_of(*docs: Document, endpoint: str = "/", **options: Any) -> DataRequ
 
 def with_options(node: ExecutorNode, **changes: Any) -> ExecutorNode:
     return dataclasses.replace(node, **changes)
+
+
+@contextlib.asynccontextmanager
+async def transport_to(servicer: ExecutorServiceServicer, executor: str) -> AsyncIterator[GrpcTransport]:
+    """A `GrpcTransport` to a hand-written ExecutorService `servicer` served on 127.0.0.1:0; the
+    transport and the server are closed on exit."""
+    server = grpc.aio.server()
+    add_ExecutorServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    transport = GrpcTransport(executor, [f"127.0.0.1:{port}"])
+    try:
+        yield transport
+    finally:
+        await transport.aclose()
+        await server.stop(None)

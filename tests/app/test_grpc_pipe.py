@@ -15,7 +15,7 @@ from flowql.proto import flowql_pb2_grpc
 from flowql.proto.flowql_pb2 import DataRequest
 
 from .gateway_executors import Probe
-from .grpc_gateway_harness import request_of
+from .grpc_gateway_harness import request_of, transport_to
 
 
 class UnaryOnly(flowql_pb2_grpc.ExecutorServiceServicer):
@@ -55,22 +55,14 @@ class Counting(flowql_pb2_grpc.ExecutorServiceServicer):
 
 
 async def test_requests_share_one_stream_and_those_with_a_deadline_go_unary() -> None:
-    server = grpc.aio.server()
     servicer = Counting()
-    flowql_pb2_grpc.add_ExecutorServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    transport = GrpcTransport("c", [f"127.0.0.1:{port}"])
-    try:
+    async with transport_to(servicer, "c") as transport:
         requests = [request_of(Document(text=f"d{i}")) for i in range(20)]
         responses = await asyncio.gather(*(transport.send(request) for request in requests))
         assert [r.header.request_id for r in responses] == [r.header.request_id for r in requests]
         assert (servicer.streams, servicer.unary) == (1, 0)
         await transport.send(request_of(Document(), timeout=5.0))
         assert (servicer.streams, servicer.unary) == (1, 1)
-    finally:
-        await transport.aclose()
-        await server.stop(None)
 
 
 async def test_concurrent_requests_to_a_worker_each_get_their_own_answer() -> None:
@@ -89,19 +81,11 @@ async def test_concurrent_requests_to_a_worker_each_get_their_own_answer() -> No
 
 
 async def test_an_executor_without_process_many_is_called_unary() -> None:
-    server = grpc.aio.server()
     servicer = UnaryOnly()
-    flowql_pb2_grpc.add_ExecutorServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    transport = GrpcTransport("old", [f"127.0.0.1:{port}"])
-    try:
+    async with transport_to(servicer, "old") as transport:
         for _ in range(3):
             response = await transport.send(request_of(Document(text="x")))
             assert decode_docs(response.docs, Document)[0].text == "x"
-    finally:
-        await transport.aclose()
-        await server.stop(None)
     assert servicer.calls == 3
 
 

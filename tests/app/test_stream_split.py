@@ -20,7 +20,7 @@ from flowql.proto import flowql_pb2_grpc
 from flowql.proto.flowql_pb2 import DataRequest
 from flowql.request import add_route, new_request, set_error
 
-from .grpc_gateway_harness import request_of
+from .grpc_gateway_harness import request_of, transport_to
 
 
 class Counter(Executor):
@@ -100,17 +100,9 @@ def test_gateway_and_executor_agree_on_the_metadata() -> None:
 
 
 async def test_transport_asks_for_batches_and_splits_them() -> None:
-    server = grpc.aio.server()
     servicer = Prebatched()
-    flowql_pb2_grpc.add_ExecutorServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    transport = GrpcTransport("pre", [f"127.0.0.1:{port}"])
-    try:
+    async with transport_to(servicer, "pre") as transport:
         responses = [r async for r in transport.stream(request_of(Document(), endpoint="/count"))]
-    finally:
-        await transport.aclose()
-        await server.stop(None)
     assert STREAM_BATCHED_METADATA in servicer.metadata
     assert [texts_of(r.docs) for r in responses] == [["a"], ["b"], ["c"], ["d"], ["e"]]
     assert [r.stream_index for r in responses] == [0, 1, 2, 3, 4]
