@@ -74,13 +74,22 @@ def _run_script(tmp_path: Path, body: str) -> subprocess.Popen[str]:
     [(signal.SIGINT, True, 0), (signal.SIGTERM, True, 0), (signal.SIGTERM, False, 128 + signal.SIGTERM)],
 )
 def test_signals_stop_a_serving_script_without_orphans(tmp_path, signum, blocking, exit_code):
-    wait = "f.block()" if blocking else "time.sleep(60)"
+    # READY is printed once the script waits: for block(), from inside its wait on the stop event, so
+    # the signal cannot land between the print and block() (where Ctrl-C is a plain KeyboardInterrupt).
+    wait = "f.block(AnnouncingEvent())" if blocking else "print('READY', flush=True); time.sleep(60)"
     body = f"""\
-        import time
+        import threading, time
         from flowql import Flow
+
+        class AnnouncingEvent(threading.Event):
+            def wait(self, timeout=None):
+                if not getattr(self, 'announced', False):
+                    self.announced = True
+                    print('READY', flush=True)
+                return super().wait(timeout)
+
         f = Flow(host='127.0.0.1').add().add(replicas=2)
         with f:
-            print('READY', flush=True)
             {wait}
         print('LEFT', flush=True)
         """
