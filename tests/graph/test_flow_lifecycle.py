@@ -252,6 +252,25 @@ def test_flow_cli_serves_a_yaml_until_sigterm(tmp_path):
     assert all(pid_gone(pid) for pid in children)
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_flow_cli_stopped_before_it_blocks_exits_0_and_stops_everything(tmp_path, monkeypatch, signum):
+    from flowql.graph import cli
+    from flowql.graph.flow import Flow
+
+    flow_yaml = tmp_path / "flow.yml"
+    local_flow().add(name="up", uses=Upper).save_config(flow_yaml)
+    seen: list[int] = []
+
+    def signalled_before_blocking(self: Flow, stop_event: threading.Event | None = None) -> None:
+        # The signal lands after the addresses are printed but before block() waits.
+        seen.extend(pid for pids in self.pids.values() for pid in pids)
+        signal.raise_signal(signum)
+
+    monkeypatch.setattr(Flow, "block", signalled_before_blocking)
+    assert cli.main(["--uses", str(flow_yaml)]) == 0
+    assert len(seen) == 2 and wait_pids_gone(seen) == []
+
+
 def test_external_executor_is_used_but_not_managed():
     with subprocess.Popen(
         [sys.executable, "-m", "flowql", "executor", "--uses", "tests.graph.sample_executors:Upper", "--name", "ext"],
