@@ -4,7 +4,7 @@
 
 Writes, per executor shard, `<name>.yml` (a Deployment with the executor's replicas and a headless
 Service), `gateway.yml` (the topology ConfigMap, the gateway Deployment and its Service), a
-`namespace.yml` when a namespace is given, and `kustomization.yaml` listing them. The gateway
+`00-namespace.yml` when a namespace is given, and `kustomization.yaml` listing them. The gateway
 reaches every executor shard at `dns:///<service>[.<namespace>.svc.<cluster domain>]:8081`.
 docs/kubernetes.md walks through building the image and applying the manifests.
 """
