@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Literal
 
 from flowql._exceptions import ConfigurationError
-from flowql.executors.settings import WorkerSettings
 from flowql.graph.k8s_uses import portable_path, portable_uses
 from flowql.graph.plan import FlowPlan
 from flowql.graph.spec import ExecutorSpec
+from flowql.graph.workers import worker_settings
 from flowql.topology import Topology
 
 __all__ = [
@@ -142,25 +142,10 @@ def _executor_units(plan: FlowPlan, spec: ExecutorSpec, root: Path) -> list[Cont
     env = {**plan.settings.env, **spec.env}
     timeout_ready = spec.timeout_ready if spec.timeout_ready is not None else plan.settings.timeout_ready
     units = []
-    for shard in range(spec.shards):
-        settings = WorkerSettings(
-            name=spec.name,
-            uses=uses.uses,
-            uses_with={**uses.uses_with, **spec.uses_with},
-            uses_metas={**uses.uses_metas, **spec.uses_metas},
-            uses_requests={**uses.uses_requests, **spec.uses_requests},
-            py_modules=modules,
-            host="0.0.0.0",
-            port=EXECUTOR_PORT,
-            shard_id=shard,
-            shards=spec.shards,
-            # Pods of one Deployment are identical, so every replica reports replica_id 0; the pod
-            # name (HOSTNAME) tells them apart.
-            replica_id=0,
-            replicas=spec.replicas,
-            workspace=spec.workspace,
-            grace=spec.grace,
-        )
+    # Pods of one Deployment are identical, so every replica runs replica 0's settings; the pod name
+    # (HOSTNAME) tells them apart.
+    shards = worker_settings(spec, uses, host="0.0.0.0", port=EXECUTOR_PORT, py_modules=modules)
+    for shard, settings in enumerate(replicas[0] for replicas in shards):
         units.append(
             ContainerUnit(
                 name=unit_name(spec.name, shard, spec.shards),

@@ -11,14 +11,27 @@ from flowql.graph.uses import WorkerUses
 __all__ = ["worker_settings"]
 
 
-def worker_settings(spec: ExecutorSpec, uses: WorkerUses) -> list[list[WorkerSettings]]:
-    """`result[shard][replica]`: the settings of each process of a local executor.
+def worker_settings(
+    spec: ExecutorSpec,
+    uses: WorkerUses,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    py_modules: list[str] | None = None,
+) -> list[list[WorkerSettings]]:
+    """`result[shard][replica]`: the settings of each process of an executor.
 
-    Keywords given to `.add()` win over what a `uses` dict carried.
+    Keywords given to `.add()` win over what a `uses` dict carried. `host`, `port` and `py_modules`
+    replace the local process's (the spec's host and port, absolute module paths): an export's
+    containers bind elsewhere and read paths relative to the image's project folder.
     """
-    modules = [*uses.py_modules, *spec.py_modules]
-    host = spec.host if isinstance(spec.host, str) else spec.host[0]
-    port = spec.port if isinstance(spec.port, int) else 0
+    if py_modules is None:
+        # The worker runs in the same folder, but absolute paths also survive a YAML's own folder.
+        py_modules = [os.path.abspath(module) for module in [*uses.py_modules, *spec.py_modules]]
+    if host is None:
+        host = spec.host if isinstance(spec.host, str) else spec.host[0]
+    if port is None:
+        port = spec.port if isinstance(spec.port, int) else 0
     return [
         [
             WorkerSettings(
@@ -27,8 +40,7 @@ def worker_settings(spec: ExecutorSpec, uses: WorkerUses) -> list[list[WorkerSet
                 uses_with={**uses.uses_with, **spec.uses_with},
                 uses_metas={**uses.uses_metas, **spec.uses_metas},
                 uses_requests={**uses.uses_requests, **spec.uses_requests},
-                # The worker runs in the same folder, but absolute paths also survive a YAML's own folder.
-                py_modules=[os.path.abspath(module) for module in modules],
+                py_modules=list(py_modules),
                 host=host,
                 port=port,
                 shard_id=shard_id,
