@@ -140,7 +140,6 @@ def _executor_units(plan: FlowPlan, spec: ExecutorSpec, root: Path) -> list[Cont
     uses = portable_uses(spec, root)
     modules = [portable_path(module, root, spec.name, "py_modules") for module in [*uses.py_modules, *spec.py_modules]]
     env = {**plan.settings.env, **spec.env}
-    timeout_ready = spec.timeout_ready if spec.timeout_ready is not None else plan.settings.timeout_ready
     units = []
     # Pods of one Deployment are identical, so every replica runs replica 0's settings; the pod name
     # (HOSTNAME) tells them apart.
@@ -159,7 +158,7 @@ def _executor_units(plan: FlowPlan, spec: ExecutorSpec, root: Path) -> list[Cont
                 health="grpc",
                 health_port=EXECUTOR_PORT,
                 stop_grace_s=math.ceil(spec.grace) + _KILL_MARGIN_S,
-                startup_s=None if timeout_ready < 0 else timeout_ready / 1000,
+                startup_s=plan.ready_timeout(spec),
             )
         )
     return units
@@ -179,7 +178,6 @@ def _gateway_unit(plan: FlowPlan) -> ContainerUnit:
     name = unit_name(gateway.name, 0, 1)
     health: Literal["grpc", "http"] = "grpc" if "grpc" in by_protocol else "http"
     health_port = by_protocol["grpc"] if health == "grpc" else ports[0]
-    timeout_ready = plan.settings.timeout_ready
     return ContainerUnit(
         name=name,
         role="gateway",
@@ -192,7 +190,7 @@ def _gateway_unit(plan: FlowPlan) -> ContainerUnit:
         health=health,
         health_port=health_port,
         stop_grace_s=10,
-        startup_s=None if timeout_ready < 0 else timeout_ready / 1000,
+        startup_s=plan.ready_timeout(),
     )
 
 

@@ -86,7 +86,7 @@ class FlowLauncher:
                 continue
             uses = resolve_uses(spec.uses, self._workdir, spec.name)
             env = self._child_env(spec.env)
-            timeout = _seconds(spec.timeout_ready if spec.timeout_ready is not None else plan.settings.timeout_ready)
+            timeout = plan.ready_timeout(spec)
             layout[spec.name] = []
             for shard in worker_settings(spec, uses):
                 row = []
@@ -114,7 +114,7 @@ class FlowLauncher:
             ready_prefix=f"flowql gateway {gateway_name} serving on ",
             failure_prefix=f"flowql gateway {gateway_name} failed: ",
             events=events,
-            timeout=_seconds(plan.settings.timeout_ready),
+            timeout=plan.ready_timeout(),
         )
         self._children.append(self._gateway)
         self._gateway.start()
@@ -258,10 +258,6 @@ def _import_paths() -> list[str]:
         if os.path.isdir(path) and path not in paths:
             paths.append(path)
     return paths
-
-
-def _seconds(milliseconds: int) -> float | None:
-    return None if milliseconds < 0 else milliseconds / 1000.0
 
 
 def _kill_all(children: list[ChildProcess]) -> None:

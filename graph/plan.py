@@ -113,6 +113,15 @@ class FlowPlan:
         end = set(self.end())
         return [name for name in self.unconsumed() if name not in end]
 
+    def ready_timeout(self, spec: ExecutorSpec | None = None) -> float | None:
+        """Seconds a process of `spec` (the gateway when None) may take to be ready; None: no bound.
+
+        An executor's own `timeout_ready` wins over the Flow's; both are milliseconds, -1 for no bound.
+        """
+        own = spec.timeout_ready if spec is not None else None
+        milliseconds = own if own is not None else self.settings.timeout_ready
+        return None if milliseconds < 0 else milliseconds / 1000.0
+
     def process_count(self) -> int:
         return sum(spec.replicas * spec.shards for spec in self.executors if not spec.external)
 

@@ -132,6 +132,13 @@ def test_process_count_skips_external_executors():
     assert f.plan.process_count() == 6
 
 
+def test_ready_timeout_is_the_executors_own_else_the_flows_in_seconds():
+    plan = Flow(timeout_ready=2500).add(name="own", timeout_ready=-1).add(name="inherits").plan
+    assert plan.ready_timeout(plan.spec("own")) is None
+    assert plan.ready_timeout(plan.spec("inherits")) == 2.5
+    assert plan.ready_timeout() == 2.5  # the gateway
+
+
 def test_flow_settings_and_asyncio_factory():
     from flowql import AsyncFlow
 
