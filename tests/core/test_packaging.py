@@ -11,8 +11,13 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-FOLDERS = {"flowql": "flowql", "app": "flowql.app", "graph": "flowql.graph", "executors": "flowql.executors"}
-FOLDERS["client"] = "flowql.client"
+FOLDERS = {
+    "flowql": "flowql",
+    "app": "flowql.app",
+    "graph": "flowql.graph",
+    "executors": "flowql.executors",
+    "client": "flowql.client",
+}
 
 
 def all_source_modules() -> list[str]:
