@@ -8,16 +8,14 @@ line `flowql executor <name> failed: <ExcType>: <message>`, and the exit code is
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
-import signal
 import sys
-import traceback
 from collections.abc import Sequence
 
 from flowql.executors.loader import load_executor
 from flowql.executors.settings import WorkerSettings
 from flowql.executors.worker import ExecutorWorker
+from flowql.serving import announce_serving, configure_logging, report_start_failure, stop_on_signals
 
 __all__ = ["main", "serve"]
 
@@ -27,11 +25,7 @@ _logger = logging.getLogger("flowql.executor")
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `flowql executor`; returns the process exit code."""
     settings = WorkerSettings.from_argv(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format=f"%(asctime)s {settings.name} %(levelname)s %(message)s",
-    )
+    configure_logging(settings.name)
     return asyncio.run(serve(settings))
 
 
@@ -59,23 +53,13 @@ async def serve(settings: WorkerSettings) -> int:
         )
         await worker.start()
     except Exception as exc:
-        traceback.print_exc(file=sys.stderr)
-        message = " ".join(str(exc).split())
-        print(f"flowql executor {settings.name} failed: {type(exc).__name__}: {message}", file=sys.stderr, flush=True)
+        report_start_failure("executor", settings.name, exc)
         if worker is not None:
             await worker.stop(0)
         return 1
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    # Start-up garbage (imports, the model) is long-lived: keep the collector from rescanning it,
-    # which otherwise shows up as tens-of-milliseconds pauses in request latency.
-    gc.collect()
-    gc.freeze()
-    print(f"flowql executor {settings.name} serving on {worker.address}", flush=True)
-
+    stop = stop_on_signals()
+    announce_serving("executor", settings.name, worker.address)
     await stop.wait()
     _logger.info("stopping (grace %.1fs)", settings.grace)
     try:
