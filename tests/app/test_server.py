@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import subprocess
 import sys
 from pathlib import Path
 
@@ -64,23 +63,6 @@ def test_listener_urls_name_the_protocol_and_tls() -> None:
     assert listener_url("websocket", "h", 2, tls=False) == "ws://h:2"
     assert listener_url("http", "h", 3, tls=True) == "https://h:3"
     assert listener_url("grpc", "h", 4, tls=True) == "grpcs://h:4"
-
-
-@pytest.fixture
-def tls_files(tmp_path: Path) -> tuple[Path, Path]:
-    """(certificate, key) PEM files for 127.0.0.1, self-signed by Debian's openssl."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )  # fmt: skip
-    return cert, key
 
 
 async def test_tls_listeners_serve_grpcs_and_https(tls_files: tuple[Path, Path]) -> None:

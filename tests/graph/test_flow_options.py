@@ -114,18 +114,8 @@ def test_post_over_the_only_protocol_the_gateway_speaks(protocol, scheme):
 
 
 @pytest.mark.parametrize("protocol", ["grpc", "http"])
-def test_a_tls_gateway_is_reached_by_post(tmp_path, protocol):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )  # fmt: skip
+def test_a_tls_gateway_is_reached_by_post(tls_files, protocol):
+    cert, key = tls_files
     f = local_flow(protocol=protocol, ssl_certfile=str(cert), ssl_keyfile=str(key)).add(uses=Upper)
     with f:
         assert f.address.startswith(("grpcs://", "https://"))
